@@ -1,0 +1,120 @@
+"""Admin for every golden-records model. Golden records are read-only here: their values come
+from ownership rules and steward overrides, never from a free edit that would skip lineage."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from golden_records.models import (
+    GOLDEN_MODELS,
+    ApiToken,
+    AttributeOverride,
+    DomainLock,
+    IdempotencyRecord,
+    OwnershipRule,
+    PendingReference,
+    SourceRecord,
+    SourceSystem,
+)
+from golden_records.services.rules import save_ownership_rule
+
+
+@admin.register(SourceSystem)
+class SourceSystemAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "kind", "active", "created_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["hint", "name", "system", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", "system"]
+    readonly_fields = ["digest", "hint", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        # A token is shown once at creation, which the admin cannot do: use create_token.
+        return False
+
+
+@admin.register(SourceRecord)
+class SourceRecordAdmin(SimpleHistoryAdmin):
+    list_display = ["source_id", "system", "domain", "golden_id", "link_rule", "received_at"]
+    list_filter = ["domain", "system", "link_rule"]
+    search_fields = ["source_id", "=golden_id"]
+    list_select_related = ["system"]
+    readonly_fields = [f.name for f in SourceRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OwnershipRule)
+class OwnershipRuleAdmin(SimpleHistoryAdmin):
+    list_display = ["domain", "attribute", "strategy", "systems", "fallback_to_any", "updated_at"]
+    list_filter = ["domain", "strategy"]
+    search_fields = ["attribute"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["domain", "attribute"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        save_ownership_rule(obj)
+
+
+@admin.register(AttributeOverride)
+class AttributeOverrideAdmin(SimpleHistoryAdmin):
+    list_display = ["domain", "golden_id", "attribute", "value", "set_by", "set_at"]
+    list_filter = ["domain"]
+    readonly_fields = ["domain", "golden_id", "attribute", "value", "reason", "set_by", "set_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(PendingReference)
+class PendingReferenceAdmin(admin.ModelAdmin):
+    list_display = [
+        "source_record",
+        "attribute",
+        "target_system",
+        "target_domain",
+        "target_source_id",
+    ]
+    list_filter = ["target_domain", "target_system"]
+    search_fields = ["target_source_id"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    list_display = ["key", "system", "state", "status_code", "created_at"]
+    list_filter = ["state", "system"]
+
+
+@admin.register(DomainLock)
+class DomainLockAdmin(admin.ModelAdmin):
+    list_display = ["domain"]
+
+
+class GoldenRecordAdmin(SimpleHistoryAdmin):
+    list_filter = ["record_status"]
+    search_fields = ["=golden_id"]
+    history_list_display = ["actor_type", "actor", "channel", "changed_fields"]
+
+    def get_list_display(self, request):
+        return ["golden_id", "__str__", "version", "record_status", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+for _model in GOLDEN_MODELS.values():
+    admin.site.register(_model, GoldenRecordAdmin)

@@ -1,0 +1,24 @@
+"""Every write to golden records, source records and ownership goes through these functions.
+
+Each runs inside ``transaction.atomic()``, writes history with the change's origin, and leaves the
+database consistent on any error. Views, API, commands and tasks call them; nothing else changes
+these tables.
+"""
+
+from golden_records.services.ingest import IngestOutcome, ingest_batch, ingest_record
+from golden_records.services.ownership import (
+    apply_ownership,
+    clear_override,
+    load_strategies,
+    set_override,
+)
+
+__all__ = [
+    "IngestOutcome",
+    "apply_ownership",
+    "clear_override",
+    "ingest_batch",
+    "ingest_record",
+    "load_strategies",
+    "set_override",
+]

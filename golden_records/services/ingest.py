@@ -1,0 +1,448 @@
+"""ingest_batch: one pipeline for every domain.
+
+normalise → validate → classify (new, changed, unchanged, stale) → resolve references →
+check overlaps → link → write source records, match keys and pending references →
+resolve references waiting for these records → apply ownership → history.
+
+A batch is processed set-wise (a fixed number of queries per batch, not per record) inside one
+transaction, with the domain's lock held so that two writers cannot both create a golden record
+for the same identifier. Under ``reject_all`` any invalid record rejects the whole batch before
+anything is written; under ``reject_failed`` the valid records are written and the invalid ones
+reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from golden_records.attributes import Reference
+from golden_records.domains import DomainSpec, get_domain
+from golden_records.history import ChangeOrigin, write_history
+from golden_records.models import (
+    GOLDEN_MODELS,
+    DomainLock,
+    GoldenStatus,
+    PendingReference,
+    SourceRecord,
+    SourceSystem,
+    new_golden_id,
+)
+from golden_records.pipeline import PreparedRecord, prepare_record
+from golden_records.services.ownership import apply_ownership
+from matching.models import MatchKey
+from matching.services import ExactLinker, identifier_keys, match_key_rows
+
+
+class Action:
+    CREATED = "created"
+    LINKED = "linked"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    REJECTED = "rejected"
+
+
+REJECT_FAILED = "reject_failed"
+REJECT_ALL = "reject_all"
+
+
+@dataclass
+class IngestOutcome:
+    records: list[PreparedRecord]
+    rejected_all: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for record in self.records:
+            counts[record.action] += 1
+        return dict(counts)
+
+
+def ingest_record(
+    system: SourceSystem, domain: str, source_id: str, payload: Any, origin: ChangeOrigin
+) -> PreparedRecord:
+    """Ingest one record (the PUT endpoint): a batch of one."""
+    spec = get_domain(domain)
+    prepared = prepare_record(spec, payload, 0, source_id=source_id)
+    return _ingest(system, spec, [prepared], REJECT_ALL, origin).records[0]
+
+
+def ingest_batch(
+    system: SourceSystem,
+    domain: str,
+    payloads: Sequence[Any],
+    on_error: str,
+    origin: ChangeOrigin,
+) -> IngestOutcome:
+    spec = get_domain(domain)
+    prepared = [prepare_record(spec, payload, i) for i, payload in enumerate(payloads)]
+    seen: set[str] = set()
+    for record in prepared:
+        if record.source_id and record.source_id in seen:
+            record.add_error(
+                "source_id", "duplicate_source_id", "The same source_id is twice in this batch."
+            )
+        seen.add(record.source_id)
+    return _ingest(system, spec, prepared, on_error, origin)
+
+
+def _reject(records: Sequence[PreparedRecord]) -> IngestOutcome:
+    for record in records:
+        record.action = Action.REJECTED
+        record.golden_id = None
+        record.version = None
+        if record.ok:
+            record.add_error(
+                "non_field", "batch_rejected", "Not written: another record in the batch failed."
+            )
+    return IngestOutcome(list(records), rejected_all=True)
+
+
+def _ingest(
+    system: SourceSystem,
+    spec: DomainSpec,
+    records: list[PreparedRecord],
+    on_error: str,
+    origin: ChangeOrigin,
+) -> IngestOutcome:
+    if on_error == REJECT_ALL and any(not r.ok for r in records):
+        return _reject(records)
+    with transaction.atomic():
+        DomainLock.objects.select_for_update().get_or_create(domain=spec.name)
+        batch = _Batch(system, spec, origin)
+        batch.run([r for r in records if r.ok])
+        if on_error == REJECT_ALL and any(not r.ok for r in records):
+            transaction.set_rollback(True)
+            return _reject(records)
+    for record in records:
+        if not record.ok:
+            record.action = Action.REJECTED
+    return IngestOutcome(records)
+
+
+class _Batch:
+    """The database part of one batch; every step is one or a few set-wise queries."""
+
+    def __init__(self, system: SourceSystem, spec: DomainSpec, origin: ChangeOrigin):
+        self.system = system
+        self.spec = spec
+        self.origin = origin
+        self.model = GOLDEN_MODELS[spec.name]
+        self.now = timezone.now()
+
+    def run(self, records: list[PreparedRecord]) -> None:
+        existing = {
+            sr.source_id: sr
+            for sr in SourceRecord.objects.filter(
+                system=self.system,
+                domain=self.spec.name,
+                source_id__in=[r.source_id for r in records],
+            )
+        }
+        changed: list[tuple[PreparedRecord, SourceRecord | None]] = []
+        for record in records:
+            current = existing.get(record.source_id)
+            if current is None:
+                changed.append((record, None))
+                continue
+            record.golden_id = current.golden_id
+            if _is_stale(record.source_updated_at, current.source_updated_at):
+                record.action = Action.STALE
+            elif record.payload_hash == current.payload_hash:
+                record.action = Action.UNCHANGED
+            else:
+                changed.append((record, current))
+
+        references = self._resolve_references([r for r, _ in changed])
+        self._check_overlaps(changed, references)
+        changed = [(r, current) for r, current in changed if r.ok]
+
+        new_golden_ids = self._link([r for r, current in changed if current is None], references)
+        created, updated = self._write_source_records(changed, references)
+        touched = self._resolve_waiting_references(created)
+        own_domain = touched.pop(self.spec.name, set())
+        own_domain.update(sr.golden_id for sr in (*created, *updated))
+        versions = apply_ownership(
+            self.spec.name, own_domain - new_golden_ids, self.origin, new_golden_ids
+        )
+        for domain, golden_ids in touched.items():
+            apply_ownership(domain, golden_ids, self.origin.with_reason("reference resolved"))
+        missing = {r.golden_id for r in records if r.golden_id not in versions}
+        if missing:
+            versions.update(self.model.objects.filter(pk__in=missing).values_list("pk", "version"))
+        for record in records:
+            if record.ok:
+                record.version = versions.get(record.golden_id)
+
+    # -- references ---------------------------------------------------------------------------
+
+    def _resolve_references(self, records: Sequence[PreparedRecord]) -> dict[int, dict[str, Any]]:
+        """Golden ids of what each record refers to (None where not known yet), by record index."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for record in records:
+            for ref in self.spec.references:
+                if ref.name in record.canonical:
+                    wanted[ref.domain].add(record.canonical[ref.name])
+        found: dict[tuple[str, str], str] = {}
+        for domain, source_ids in wanted.items():
+            rows = SourceRecord.objects.filter(
+                system=self.system, domain=domain, source_id__in=source_ids
+            ).values_list("source_id", "golden_id")
+            for source_id, golden_id in rows:
+                found[(domain, source_id)] = str(golden_id)
+        return {
+            record.index: {
+                ref.name: found.get((ref.domain, record.canonical[ref.name]))
+                for ref in self.spec.references
+                if ref.name in record.canonical
+            }
+            for record in records
+        }
+
+    def _resolve_waiting_references(self, written: Sequence[SourceRecord]) -> dict[str, set]:
+        """Records that referred to one of ``written`` before it existed now point at its golden
+        record; returns the golden records to recompute, by domain."""
+        touched: dict[str, set] = defaultdict(set)
+        by_source_id = {sr.source_id: sr for sr in written}
+        waiting = list(
+            PendingReference.objects.filter(
+                target_system=self.system,
+                target_domain=self.spec.name,
+                target_source_id__in=list(by_source_id),
+            ).select_related("source_record")
+        )
+        if not waiting:
+            return touched
+        updated: dict[int, SourceRecord] = {}
+        for pending in waiting:
+            referrer = updated.get(pending.source_record_id, pending.source_record)
+            target = by_source_id[pending.target_source_id]
+            referrer.references = {**referrer.references, pending.attribute: str(target.golden_id)}
+            updated[referrer.pk] = referrer
+            touched[referrer.domain].add(referrer.golden_id)
+        SourceRecord.objects.bulk_update(list(updated.values()), ["references"])
+        PendingReference.objects.filter(pk__in=[p.pk for p in waiting]).delete()
+        _refresh_match_keys(list(updated.values()))
+        return touched
+
+    # -- validation that needs the database -----------------------------------------------------
+
+    def _check_overlaps(
+        self,
+        changed: Sequence[tuple[PreparedRecord, SourceRecord | None]],
+        references: dict[int, dict[str, Any]],
+    ) -> None:
+        """Dated records (prices) with the same overlap key must not overlap in validity."""
+        spec = self.spec
+        if not spec.overlap_key:
+            return
+
+        def key_of(record: PreparedRecord) -> tuple | None:
+            parts = []
+            for name in spec.overlap_key:
+                if isinstance(spec.attribute(name), Reference):
+                    value = references[record.index].get(name)
+                    if name in record.canonical and value is None:
+                        return None  # reference not resolved yet: cannot compare
+                    parts.append(value)
+                else:
+                    parts.append(record.canonical.get(name))
+            return tuple(parts)
+
+        keyed = [(r, current, key_of(r)) for r, current in changed]
+        keyed = [(r, c, k) for r, c, k in keyed if k is not None]
+        if not keyed:
+            return
+        first = spec.overlap_key[0]
+        first_is_ref = isinstance(spec.attribute(first), Reference)
+        column = f"{first}_id" if first_is_ref else first
+        values = {k[0] for _, _, k in keyed}
+        existing: dict[tuple, list[tuple[Any, str, str | None]]] = defaultdict(list)
+        rows = self.model.objects.filter(
+            **{f"{column}__in": values}, record_status=GoldenStatus.ACTIVE
+        ).values("pk", "valid_from", "valid_to", *(_column(spec, n) for n in spec.overlap_key))
+        for row in rows:
+            key = tuple(_json_value(spec, n, row[_column(spec, n)]) for n in spec.overlap_key)
+            existing[key].append(
+                (
+                    row["pk"],
+                    row["valid_from"].isoformat() if row["valid_from"] else "",
+                    row["valid_to"].isoformat() if row["valid_to"] else None,
+                )
+            )
+        in_batch: dict[tuple, list[tuple[PreparedRecord, str, str | None]]] = defaultdict(list)
+        for record, current, key in keyed:
+            start = record.canonical.get("valid_from", "")
+            end = record.canonical.get("valid_to")
+            own = current.golden_id if current else None
+            for golden_id, other_start, other_end in existing.get(key, []):
+                if golden_id == own or (own is None and other_start == start):
+                    continue
+                if _overlaps(start, end, other_start, other_end):
+                    record.add_error(
+                        "valid_from",
+                        "overlapping_validity",
+                        f"Overlaps price {golden_id} valid {other_start} to {other_end or 'open'}.",
+                    )
+                    break
+            for other, other_start, other_end in in_batch[key]:
+                if other_start != start and _overlaps(start, end, other_start, other_end):
+                    record.add_error(
+                        "valid_from",
+                        "overlapping_validity",
+                        f"Overlaps record {other.source_id} of this batch.",
+                    )
+                    break
+            in_batch[key].append((record, start, end))
+
+    # -- linking and writing ----------------------------------------------------------------------
+
+    def _link(
+        self, new_records: Sequence[PreparedRecord], references: dict[int, dict[str, Any]]
+    ) -> set[uuid.UUID]:
+        keysets = {
+            r.index: identifier_keys(self.spec, r.canonical, references[r.index])
+            for r in new_records
+        }
+        linker = ExactLinker(self.spec)
+        linker.prefetch(keysets.values())
+        created: set[uuid.UUID] = set()
+        for record in new_records:
+            keys = keysets[record.index]
+            decision = linker.decide(keys, record.canonical)
+            if decision is None:
+                record.golden_id = new_golden_id()
+                record.action = Action.CREATED
+                record.link_rule = "new"
+                created.add(record.golden_id)
+            else:
+                record.golden_id = decision.golden_id
+                record.action = Action.LINKED
+                record.link_rule = decision.rule
+            linker.remember(keys, record.golden_id, record.canonical)
+        return created
+
+    def _write_source_records(
+        self,
+        changed: Sequence[tuple[PreparedRecord, SourceRecord | None]],
+        references: dict[int, dict[str, Any]],
+    ) -> tuple[list[SourceRecord], list[SourceRecord]]:
+        """Create and update the source records, their match keys and pending references."""
+        created: list[SourceRecord] = []
+        updated: list[SourceRecord] = []
+        fields_changed: dict[Any, list[str]] = {}
+        for record, current in changed:
+            refs = references[record.index]
+            if current is None:
+                created.append(
+                    SourceRecord(
+                        system=self.system,
+                        domain=self.spec.name,
+                        source_id=record.source_id,
+                        payload=record.payload,
+                        canonical=record.canonical,
+                        references=refs,
+                        payload_hash=record.payload_hash,
+                        source_updated_at=record.source_updated_at,
+                        golden_id=record.golden_id,
+                        link_rule=record.link_rule,
+                        linked_at=self.now,
+                        received_at=self.now,
+                        created_at=self.now,
+                    )
+                )
+            else:
+                record.action = Action.UPDATED
+                fields_changed[current.pk] = sorted(
+                    name
+                    for name in {*current.canonical, *record.canonical}
+                    if current.canonical.get(name) != record.canonical.get(name)
+                )
+                current.payload = record.payload
+                current.canonical = record.canonical
+                current.references = refs
+                current.payload_hash = record.payload_hash
+                current.source_updated_at = record.source_updated_at or current.source_updated_at
+                current.received_at = self.now
+                updated.append(current)
+
+        SourceRecord.objects.bulk_create(created, batch_size=500)
+        if updated:
+            SourceRecord.objects.bulk_update(
+                updated,
+                [
+                    "payload",
+                    "canonical",
+                    "references",
+                    "payload_hash",
+                    "source_updated_at",
+                    "received_at",
+                ],
+                batch_size=500,
+            )
+            PendingReference.objects.filter(source_record__in=updated).delete()
+            MatchKey.objects.filter(source_record__in=updated).delete()
+        write_history(SourceRecord, created, "+", self.origin, when=self.now)
+        write_history(SourceRecord, updated, "~", self.origin, fields_changed, when=self.now)
+
+        all_written = [*created, *updated]
+        keys: list[MatchKey] = []
+        pending: list[PendingReference] = []
+        for sr in all_written:
+            keys.extend(
+                match_key_rows(
+                    self.spec, sr, identifier_keys(self.spec, sr.canonical, sr.references)
+                )
+            )
+            for ref in self.spec.references:
+                if ref.name in sr.canonical and sr.references.get(ref.name) is None:
+                    pending.append(
+                        PendingReference(
+                            source_record=sr,
+                            attribute=ref.name,
+                            target_system=self.system,
+                            target_domain=ref.domain,
+                            target_source_id=sr.canonical[ref.name],
+                        )
+                    )
+        MatchKey.objects.bulk_create(keys, batch_size=1000)
+        PendingReference.objects.bulk_create(pending, batch_size=1000)
+        return created, updated
+
+
+def _refresh_match_keys(source_records: Sequence[SourceRecord]) -> None:
+    """Rewrite the match keys of records whose references changed (composite keys use them)."""
+    MatchKey.objects.filter(source_record__in=source_records).delete()
+    rows: list[MatchKey] = []
+    for sr in source_records:
+        spec = get_domain(sr.domain)
+        rows.extend(match_key_rows(spec, sr, identifier_keys(spec, sr.canonical, sr.references)))
+    MatchKey.objects.bulk_create(rows, batch_size=1000)
+
+
+def _is_stale(incoming: dt.datetime | None, stored: dt.datetime | None) -> bool:
+    return incoming is not None and stored is not None and incoming < stored
+
+
+def _overlaps(start: str, end: str | None, other_start: str, other_end: str | None) -> bool:
+    return start <= (other_end or "9999-12-31") and other_start <= (end or "9999-12-31")
+
+
+def _column(spec: DomainSpec, name: str) -> str:
+    return f"{name}_id" if isinstance(spec.attribute(name), Reference) else name
+
+
+def _json_value(spec: DomainSpec, name: str, value: Any) -> Any:
+    attribute = spec.attribute(name)
+    if isinstance(attribute, Reference):
+        return str(value) if value else None
+    return attribute.to_json(value)

@@ -1,0 +1,233 @@
+"""apply_ownership: recompute golden records from their linked source records.
+
+Called by ingest for every golden record a batch touched, after a reference resolves, and when a
+steward sets or clears an override. Only a change of value makes a new version (with a history
+row naming the changed fields); a change of lineage alone (the same value now supplied by another
+record) is stored without one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from golden_records.attributes import Reference
+from golden_records.domains import DomainSpec, get_domain
+from golden_records.history import ChangeOrigin, origin_scope, write_history
+from golden_records.models import (
+    GOLDEN_MODELS,
+    AttributeOverride,
+    GoldenRecord,
+    GoldenStatus,
+    OwnershipRule,
+    SourceRecord,
+    SourceSystem,
+)
+from golden_records.survivorship import OverrideView, SourceView, Strategy, strategy_for, survive
+
+
+def load_strategies(spec: DomainSpec) -> dict[str, Strategy]:
+    """The strategy of every attribute: the database rule, else the domain's declared default."""
+    rules = {r.attribute: r for r in OwnershipRule.objects.filter(domain=spec.name)}
+    strategies: dict[str, Strategy] = {}
+    for attribute in spec.attributes:
+        rule = rules.get(attribute.name)
+        if rule is not None:
+            strategies[attribute.name] = strategy_for(
+                rule.strategy, rule.systems, rule.fallback_to_any
+            )
+        else:
+            default = spec.ownership_for(attribute.name)
+            strategies[attribute.name] = strategy_for(
+                default.strategy, default.systems, default.fallback_to_any
+            )
+    return strategies
+
+
+def golden_value(obj: GoldenRecord, attribute: Any) -> Any:
+    """The golden record's value of ``attribute`` in canonical (JSON) form."""
+    if isinstance(attribute, Reference):
+        raw = getattr(obj, f"{attribute.name}_id")
+        return str(raw) if raw else None
+    return attribute.to_json(getattr(obj, attribute.name))
+
+
+def set_golden_value(obj: GoldenRecord, attribute: Any, canonical: Any) -> None:
+    if isinstance(attribute, Reference):
+        setattr(obj, f"{attribute.name}_id", uuid.UUID(str(canonical)) if canonical else None)
+    else:
+        setattr(obj, attribute.name, attribute.to_python(canonical))
+
+
+def _system_codes() -> dict[int, str]:
+    return dict(SourceSystem.objects.values_list("id", "code"))
+
+
+def _source_views(
+    spec: DomainSpec, golden_ids: Collection[uuid.UUID]
+) -> dict[Any, list[SourceView]]:
+    codes = _system_codes()
+    views: dict[Any, list[SourceView]] = defaultdict(list)
+    rows = SourceRecord.objects.filter(domain=spec.name, golden_id__in=golden_ids).values_list(
+        "id",
+        "system_id",
+        "source_id",
+        "canonical",
+        "references",
+        "source_updated_at",
+        "received_at",
+        "golden_id",
+    )
+    for pk, system_id, source_id, canonical, references, updated, received, golden_id in rows:
+        views[golden_id].append(
+            SourceView(pk, codes[system_id], source_id, canonical, references, updated or received)
+        )
+    return views
+
+
+def _override_views(
+    spec: DomainSpec, golden_ids: Collection[uuid.UUID]
+) -> dict[Any, dict[str, OverrideView]]:
+    views: dict[Any, dict[str, OverrideView]] = defaultdict(dict)
+    rows = AttributeOverride.objects.filter(
+        domain=spec.name, golden_id__in=golden_ids
+    ).select_related("set_by")
+    for row in rows:
+        steward = row.set_by.get_username() if row.set_by else "steward"
+        views[row.golden_id][row.attribute] = OverrideView(row.value, steward, row.set_at)
+    return views
+
+
+def apply_ownership(
+    domain: str,
+    golden_ids: Collection[uuid.UUID],
+    origin: ChangeOrigin,
+    new_golden_ids: Collection[uuid.UUID] = (),
+) -> dict[uuid.UUID, int]:
+    """Recompute the given golden records of ``domain``; create those in ``new_golden_ids``.
+
+    Returns each golden record's version afterwards.
+    """
+    spec = get_domain(domain)
+    model = GOLDEN_MODELS[domain]
+    if not golden_ids and not new_golden_ids:
+        return {}
+    with transaction.atomic():
+        ids = set(golden_ids) | set(new_golden_ids)
+        strategies = load_strategies(spec)
+        sources = _source_views(spec, ids)
+        overrides = _override_views(spec, ids)
+        existing = {
+            obj.pk: obj
+            for obj in model.objects.filter(pk__in=set(golden_ids) - set(new_golden_ids))
+        }
+        now = timezone.now()
+        created: list[GoldenRecord] = []
+        changed: list[GoldenRecord] = []
+        relineaged: list[GoldenRecord] = []
+        changed_fields: dict[Any, list[str]] = {}
+        for golden_id in sorted(ids):
+            obj = existing.get(golden_id)
+            is_new = obj is None
+            if is_new:
+                if golden_id not in new_golden_ids:
+                    continue  # deleted meanwhile: nothing to recompute
+                obj = model(golden_id=golden_id, version=1, created_at=now, updated_at=now)
+            elif obj.record_status != GoldenStatus.ACTIVE:
+                continue
+            survived = survive(
+                spec, strategies, sources.get(golden_id, []), overrides.get(golden_id, {})
+            )
+            fields: list[str] = []
+            lineage: dict[str, Any] = {}
+            for attribute in spec.attributes:
+                value, origin_of_value = survived[attribute.name]
+                if origin_of_value is not None:
+                    lineage[attribute.name] = origin_of_value
+                if golden_value(obj, attribute) != value:
+                    set_golden_value(obj, attribute, value)
+                    fields.append(attribute.name)
+            lineage_changed = lineage != obj.lineage
+            obj.lineage = lineage
+            if is_new:
+                created.append(obj)
+                changed_fields[golden_id] = fields
+            elif fields:
+                obj.version += 1
+                obj.updated_at = now
+                changed.append(obj)
+                changed_fields[golden_id] = fields
+            elif lineage_changed:
+                relineaged.append(obj)
+
+        if created:
+            model.objects.bulk_create(created, batch_size=500)
+            write_history(model, created, "+", origin, changed_fields, now)
+        if changed:
+            update_fields = [a.name for a in spec.attributes]
+            model.objects.bulk_update(
+                changed, [*update_fields, "version", "lineage", "updated_at"], batch_size=500
+            )
+            write_history(model, changed, "~", origin, changed_fields, now)
+        if relineaged:
+            model.objects.bulk_update(relineaged, ["lineage"], batch_size=500)
+        versions = {obj.pk: obj.version for obj in existing.values()}
+        versions.update({obj.pk: obj.version for obj in created})
+        return versions
+
+
+def _current_golden(domain: str, golden_id: uuid.UUID) -> GoldenRecord:
+    model = GOLDEN_MODELS[domain]
+    obj = model.objects.select_for_update().get(pk=golden_id)
+    if obj.record_status != GoldenStatus.ACTIVE:
+        raise ValueError(f"Golden record {golden_id} is {obj.record_status}, not active.")
+    return obj
+
+
+def set_override(
+    domain: str,
+    golden_id: uuid.UUID,
+    attribute: str,
+    raw_value: Any,
+    user: Any,
+    reason: str = "",
+    channel: str = "ui",
+) -> int:
+    """A steward's value for one attribute; wins over every rule until cleared.
+
+    The value is normalised and validated like a source value. Returns the new version.
+    """
+    spec = get_domain(domain)
+    attr = spec.attribute(attribute)
+    canonical = attr.clean(raw_value, {})
+    origin = ChangeOrigin.steward(user, channel=channel, reason=reason or f"override {attribute}")
+    with transaction.atomic():
+        _current_golden(domain, golden_id)
+        with origin_scope(origin):
+            AttributeOverride.objects.update_or_create(
+                domain=domain,
+                golden_id=golden_id,
+                attribute=attribute,
+                defaults={"value": canonical, "reason": reason, "set_by": user},
+            )
+        return apply_ownership(domain, [golden_id], origin)[golden_id]
+
+
+def clear_override(
+    domain: str, golden_id: uuid.UUID, attribute: str, user: Any, channel: str = "ui"
+) -> int:
+    """Remove a steward override: the ownership rule decides the attribute again."""
+    origin = ChangeOrigin.steward(user, channel=channel, reason=f"clear override {attribute}")
+    with transaction.atomic():
+        _current_golden(domain, golden_id)
+        with origin_scope(origin):
+            for row in AttributeOverride.objects.filter(
+                domain=domain, golden_id=golden_id, attribute=attribute
+            ):
+                row.delete()
+        return apply_ownership(domain, [golden_id], origin)[golden_id]
