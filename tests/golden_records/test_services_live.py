@@ -30,7 +30,13 @@ def test_concurrent_batches_with_one_identifier_make_one_golden_record():
                 for i in range(200)
             ]
             barrier.wait()
-            ingest_batch(system, "customer", records, "reject_failed", ChangeOrigin.source_system(system.code))
+            ingest_batch(
+                system,
+                "customer",
+                records,
+                "reject_failed",
+                ChangeOrigin.source_system(system.code),
+            )
         except BaseException as exc:  # reported below: a thread's exception would vanish
             errors.append(exc)
         finally:
@@ -63,7 +69,9 @@ def test_task_runs_through_a_redis_worker():
         "reject_failed",
         ChangeOrigin.source_system("erp"),
     )
-    OwnershipRule.objects.filter(domain="customer", attribute="segment").update(strategy="steward_only")
+    OwnershipRule.objects.filter(domain="customer", attribute="segment").update(
+        strategy="steward_only"
+    )
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
         # The worker runs in this process, but the message goes through the Redis broker.
         assert app.connection().transport.driver_type == "redis"
