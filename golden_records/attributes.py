@@ -276,7 +276,7 @@ class Gtin(Attribute):
         return gtin14(raw)
 
     def model_field(self) -> models.Field:
-        return models.CharField("GTIN-14", max_length=14, blank=True, default="", db_index=True)
+        return models.CharField("GTIN-14", max_length=14, blank=True, default="")
 
     def to_python(self, canonical: Any) -> Any:
         return canonical or ""
@@ -329,10 +329,13 @@ class Duns(Attribute):
         return digits
 
     def model_field(self) -> models.Field:
-        return models.CharField("DUNS", max_length=9, blank=True, default="", db_index=True)
+        return models.CharField("DUNS", max_length=9, blank=True, default="")
 
     def to_python(self, canonical: Any) -> Any:
         return canonical or ""
+
+
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 
 def parse_decimal(raw: Any) -> Decimal:
@@ -345,8 +348,17 @@ def parse_decimal(raw: Any) -> Decimal:
     if isinstance(raw, int | Decimal):
         value = Decimal(raw)
     elif isinstance(raw, str):
+        text = raw.strip()
+        if "," in text:
+            # Only thousands separators ("1,234.50"); a decimal comma ("12,50") is ambiguous and
+            # would silently change the value, so it is refused.
+            if not THOUSANDS.fullmatch(text):
+                raise AttributeValueError(
+                    "invalid_number", f"{raw!r} is not a number (use a decimal point)."
+                )
+            text = text.replace(",", "")
         try:
-            value = Decimal(raw.strip().replace(",", ""))
+            value = Decimal(text)
         except InvalidOperation as exc:
             raise AttributeValueError("invalid_number", f"{raw!r} is not a number.") from exc
     else:
@@ -360,7 +372,8 @@ def parse_decimal(raw: Any) -> Decimal:
 class Number(Attribute):
     """A decimal quantity. ``min_value`` is inclusive; ``positive`` excludes zero."""
 
-    max_digits: int = 18
+    max_digits: int = 15
+    """15 significant digits: exact in every supported database (SQLite keeps doubles)."""
     decimal_places: int = 4
     min_value: Decimal | None = None
     max_value: Decimal | None = None

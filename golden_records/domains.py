@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from golden_records.attributes import (
@@ -89,19 +90,19 @@ class DomainSpec:
     def attribute(self, name: str) -> Attribute:
         return self.attributes_by_name[name]
 
-    @property
+    @cached_property
     def attributes_by_name(self) -> dict[str, Attribute]:
         return {a.name: a for a in self.attributes}
 
-    @property
+    @cached_property
     def attribute_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.attributes)
 
-    @property
+    @cached_property
     def references(self) -> tuple[Reference, ...]:
         return tuple(a for a in self.attributes if isinstance(a, Reference))
 
-    @property
+    @cached_property
     def exclusive_identifiers(self) -> tuple[str, ...]:
         """Attributes whose different values mean different entities (tax id, DUNS, GTIN)."""
         return tuple(

@@ -19,6 +19,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
 
+from golden_records.bulk import bulk_insert
 from golden_records.models import ActorType, Channel
 
 
@@ -121,5 +122,4 @@ def write_history(
     when: Any = None,
 ) -> None:
     rows = history_rows(model, objs, history_type, origin, changed_fields, when)
-    if rows:
-        model.history.model.objects.bulk_create(rows, batch_size=500)  # type: ignore[attr-defined]
+    bulk_insert(model.history.model, rows)  # type: ignore[attr-defined]

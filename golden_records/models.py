@@ -185,7 +185,17 @@ def golden_model(spec: DomainSpec) -> type[GoldenRecord]:
         "__qualname__": spec.model_name,
         "domain": spec,
         "Meta": type("Meta", (), {"ordering": ["created_at"], "verbose_name": spec.label}),
-        "history": HistoricalRecords(bases=[HistoryOrigin]),
+        # History is read by golden id and date; indexing every other column of it would only
+        # slow down the writes of every change.
+        "history": HistoricalRecords(
+            bases=[HistoryOrigin],
+            no_db_index=[
+                "record_status",
+                "merged_into",
+                "updated_at",
+                *(r.name for r in spec.references),
+            ],
+        ),
     }
     for attribute in spec.attributes:
         body[attribute.name] = attribute.model_field()
@@ -223,7 +233,7 @@ class SourceRecord(models.Model):
     references = models.JSONField(default=dict, blank=True)
     payload_hash = models.CharField(max_length=64)
     source_updated_at = models.DateTimeField(null=True, blank=True)
-    golden_id = models.UUIDField(db_index=True)
+    golden_id = models.UUIDField()
     link_rule = models.CharField(
         max_length=64,
         blank=True,
@@ -236,7 +246,7 @@ class SourceRecord(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    history = HistoricalRecords(bases=[HistoryOrigin])
+    history = HistoricalRecords(bases=[HistoryOrigin], no_db_index=["system"])
 
     class Meta:
         constraints = [

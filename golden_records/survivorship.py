@@ -13,15 +13,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from golden_records.attributes import Reference
 from golden_records.domains import DomainSpec
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One source record's value for one attribute."""
+class Candidate(NamedTuple):
+    """One source record's value for one attribute (a tuple: survivorship makes many)."""
 
     value: Any
     source_record_id: int
@@ -125,8 +124,7 @@ def strategy_for(
     return simple[strategy]
 
 
-@dataclass(frozen=True)
-class SourceView:
+class SourceView(NamedTuple):
     """What survivorship needs of one linked source record."""
 
     id: int
@@ -158,19 +156,22 @@ def survive(
 ) -> dict[str, tuple[Any, dict[str, Any] | None]]:
     """Every attribute's surviving canonical value and its lineage (None when empty)."""
     result: dict[str, tuple[Any, dict[str, Any] | None]] = {}
+    references = {a.name for a in spec.references}
     for attribute in spec.attributes:
-        override = overrides.get(attribute.name)
+        name = attribute.name
+        override = overrides.get(name)
         if override is not None:
-            result[attribute.name] = (
+            result[name] = (
                 override.value,
                 {"steward": override.steward, "at": override.at.isoformat(), "rule": "override"},
             )
             continue
-        strategy = strategies[attribute.name]
+        strategy = strategies[name]
         candidates = [
             Candidate(value, s.id, s.system, s.source_id, s.at)
             for s in sources
-            if (value := candidate_value(attribute, s)) not in (None, "")
+            if (value := (s.references if name in references else s.canonical).get(name))
+            not in (None, "")
         ]
         chosen = strategy.choose(candidates)
         result[attribute.name] = (

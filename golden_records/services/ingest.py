@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from golden_records.attributes import Reference
+from golden_records.bulk import bulk_insert, bulk_update_rows
 from golden_records.domains import DomainSpec, get_domain
 from golden_records.history import ChangeOrigin, write_history
 from golden_records.models import (
@@ -117,7 +118,7 @@ def _ingest(
     if on_error == REJECT_ALL and any(not r.ok for r in records):
         return _reject(records)
     with transaction.atomic():
-        DomainLock.objects.select_for_update().get_or_create(domain=spec.name)
+        _lock_domains(spec)
         batch = _Batch(system, spec, origin)
         batch.run([r for r in records if r.ok])
         if on_error == REJECT_ALL and any(not r.ok for r in records):
@@ -126,7 +127,25 @@ def _ingest(
     for record in records:
         if not record.ok:
             record.action = Action.REJECTED
+            record.golden_id = None
+            record.version = None
     return IngestOutcome(records)
+
+
+def _lock_domains(spec: DomainSpec) -> None:
+    """Lock this domain and the domains it references, in name order (no deadlocks).
+
+    A price batch that finds item I-1 missing and records a pending reference must not run
+    beside an item batch creating I-1, or neither would see the other and the reference would
+    stay pending: both lock ``item``.
+    """
+    for domain in sorted({spec.name, *(ref.domain for ref in spec.references)}):
+        DomainLock.objects.get_or_create(domain=domain)
+    list(
+        DomainLock.objects.select_for_update()
+        .filter(domain__in=[spec.name, *(ref.domain for ref in spec.references)])
+        .order_by("domain")
+    )
 
 
 class _Batch:
@@ -229,7 +248,7 @@ class _Batch:
             referrer.references = {**referrer.references, pending.attribute: str(target.golden_id)}
             updated[referrer.pk] = referrer
             touched[referrer.domain].add(referrer.golden_id)
-        SourceRecord.objects.bulk_update(list(updated.values()), ["references"])
+        bulk_update_rows(SourceRecord, list(updated.values()), ["references"])
         PendingReference.objects.filter(pk__in=[p.pk for p in waiting]).delete()
         _refresh_match_keys(list(updated.values()))
         return touched
@@ -375,9 +394,10 @@ class _Batch:
                 current.received_at = self.now
                 updated.append(current)
 
-        SourceRecord.objects.bulk_create(created, batch_size=500)
+        bulk_insert(SourceRecord, created)
         if updated:
-            SourceRecord.objects.bulk_update(
+            bulk_update_rows(
+                SourceRecord,
                 updated,
                 [
                     "payload",
@@ -387,7 +407,6 @@ class _Batch:
                     "source_updated_at",
                     "received_at",
                 ],
-                batch_size=500,
             )
             PendingReference.objects.filter(source_record__in=updated).delete()
             MatchKey.objects.filter(source_record__in=updated).delete()
@@ -414,8 +433,8 @@ class _Batch:
                             target_source_id=sr.canonical[ref.name],
                         )
                     )
-        MatchKey.objects.bulk_create(keys, batch_size=1000)
-        PendingReference.objects.bulk_create(pending, batch_size=1000)
+        bulk_insert(MatchKey, keys)
+        bulk_insert(PendingReference, pending)
         return created, updated
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from golden_records.attributes import Reference
+from golden_records.bulk import bulk_insert, bulk_update_rows
 from golden_records.domains import DomainSpec, get_domain
 from golden_records.history import ChangeOrigin, origin_scope, write_history
 from golden_records.models import (
@@ -166,16 +167,14 @@ def apply_ownership(
                 relineaged.append(obj)
 
         if created:
-            model.objects.bulk_create(created, batch_size=500)
+            bulk_insert(model, created)
             write_history(model, created, "+", origin, changed_fields, now)
         if changed:
             update_fields = [a.name for a in spec.attributes]
-            model.objects.bulk_update(
-                changed, [*update_fields, "version", "lineage", "updated_at"], batch_size=500
-            )
+            bulk_update_rows(model, changed, [*update_fields, "version", "lineage", "updated_at"])
             write_history(model, changed, "~", origin, changed_fields, now)
         if relineaged:
-            model.objects.bulk_update(relineaged, ["lineage"], batch_size=500)
+            bulk_update_rows(model, relineaged, ["lineage"])
         versions = {obj.pk: obj.version for obj in existing.values()}
         versions.update({obj.pk: obj.version for obj in created})
         return versions

@@ -231,3 +231,28 @@ class TestPrice:
         assert put(api["erp"], "erp", "price", "P3", following).status_code == 201
         other_quantity = {**overlapping, "min_quantity": 10}
         assert put(api["erp"], "erp", "price", "P4", other_quantity).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [("1,234.50", Decimal("1234.50")), ("1,234,567", Decimal("1234567")), ("-12.5", None)],
+)
+def test_thousands_separators(api, sent, stored):
+    response = put(api["erp"], "erp", "customer", "C-1", {"name": "A", "credit_limit": sent})
+    if stored is None:
+        assert_rejected(response, "credit_limit", "negative_value")
+    else:
+        assert golden_of("erp", "customer", "C-1").credit_limit == stored
+
+
+@pytest.mark.parametrize("sent", ["12,50", "1234,56", "1,2345"])
+def test_decimal_comma_is_refused(api, sent):
+    response = put(api["erp"], "erp", "customer", "C-1", {"name": "A", "credit_limit": sent})
+    assert_rejected(response, "credit_limit", "invalid_number")
+
+
+def test_more_digits_than_every_database_keeps_exactly(api):
+    response = put(
+        api["erp"], "erp", "customer", "C-1", {"name": "A", "credit_limit": "1234567890123456.78"}
+    )
+    assert_rejected(response, "credit_limit", "too_large")

@@ -1,0 +1,245 @@
+"""Batch ingest throughput: 100,000 customer records through the batch API, on SQLite and on
+PostgreSQL.
+
+For each database the script makes a fresh, empty database, migrates it, starts the production
+server (gunicorn) on a free local port, creates source systems and tokens, and POSTs the records
+in batches of 1,000 from CLIENTS concurrent clients. 70% of the records come from ERP as new
+customers; 30% from CRM, which carry the DUNS number of an ERP customer and so link to it
+(`linked`), and half of those also send a conflicting credit limit (a non-owner's value).
+It prints records/s per database and the actions the hub reported.
+
+    .venv/bin/python bench/ingest.py                    # both databases, 100,000 records
+    .venv/bin/python bench/ingest.py --records 20000 --databases sqlite
+    .venv/bin/python bench/ingest.py --pg-url postgres://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+NAMES = [
+    "Acme",
+    "Summit",
+    "Meridian",
+    "Pioneer",
+    "Atlas",
+    "Harbor",
+    "Keystone",
+    "Granite",
+    "Evergreen",
+    "Liberty",
+    "Northwind",
+    "Bluewater",
+    "Redwood",
+    "Silverline",
+    "Crescent",
+]
+KINDS = [
+    "Industrial Supply",
+    "Foods",
+    "Electric",
+    "Hardware",
+    "Logistics",
+    "Packaging",
+    "Building Products",
+    "Janitorial",
+    "Medical Supply",
+    "Auto Parts",
+]
+FORMS = ["Inc.", "LLC", "Corp.", "Co.", "Ltd."]
+CITIES = [
+    ("Chicago", "IL", "60601"),
+    ("Dallas", "TX", "75201"),
+    ("Denver", "CO", "80202"),
+    ("Atlanta", "GA", "30303"),
+    ("Columbus", "OH", "43215"),
+    ("Phoenix", "AZ", "85004"),
+]
+
+
+def customer(rng: random.Random, i: int) -> dict:
+    city, region, postal = rng.choice(CITIES)
+    return {
+        "source_id": f"C{i:07d}",
+        "name": f"{rng.choice(NAMES)} {rng.choice(KINDS)} {rng.choice(FORMS)}",
+        "duns": f"{100000000 + i:09d}",
+        "phone": f"+1 312 555 {i % 10000:04d}",
+        "email": f"ap{i}@customer{i}.example",
+        "address_line1": f"{rng.randint(1, 9999)} {rng.choice(['Main', 'Oak', 'Lake'])} St",
+        "city": city,
+        "region": region,
+        "postal_code": postal,
+        "country": "US",
+        "industry": rng.choice(["Manufacturing", "Healthcare", "Hospitality", "Construction"]),
+        "credit_limit": f"{rng.randint(1, 500) * 100}.00",
+        "credit_currency": "USD",
+        "payment_terms": rng.choice(["NET30", "NET45", "NET60"]),
+    }
+
+
+def make_records(total: int, seed: int = 7) -> dict[str, list[dict]]:
+    rng = random.Random(seed)
+    erp_count = int(total * 0.7)
+    erp = [customer(rng, i) for i in range(erp_count)]
+    crm = []
+    for j in range(total - erp_count):
+        base = dict(erp[rng.randrange(erp_count)])
+        base["source_id"] = f"001{j:012d}"
+        base["name"] = base["name"].upper()
+        base.pop("email")
+        if j % 2:
+            base["credit_limit"] = "999999.00"
+        crm.append(base)
+    return {"erp": erp, "crm": crm}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def post(url: str, token: str, body: bytes) -> dict:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read())
+
+
+def run(database: str, database_url: str, records: dict[str, list[dict]], clients: int) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix=f"mdm-bench-{database}-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "MDM_VAR_DIR": str(workdir),
+        "DJANGO_DEBUG": "0",
+        "MDM_LOG_LEVEL": "WARNING",
+    }
+    manage(env, "migrate", "--noinput", "-v0")
+    tokens = {}
+    for code in records:
+        manage(env, "create_source_system", code, "--name", code.upper(), "--kind", code)
+        tokens[code] = manage(env, "create_token", code)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "mdm.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "2",
+            "--timeout",
+            "600",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        jobs = []
+        for code, rows in records.items():
+            for start in range(0, len(rows), 1000):
+                body = json.dumps({"records": rows[start : start + 1000]}).encode()
+                jobs.append(
+                    (
+                        f"http://127.0.0.1:{port}/api/v1/sources/{code}/customer/batch",
+                        tokens[code],
+                        body,
+                    )
+                )
+        actions: Counter = Counter()
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            for result in pool.map(lambda job: post(*job), jobs):
+                actions.update(r["action"] for r in result["results"])
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+    total = sum(len(rows) for rows in records.values())
+    return {
+        "database": database,
+        "records": total,
+        "seconds": elapsed,
+        "records_per_s": total / elapsed,
+        "actions": dict(actions),
+    }
+
+
+def fresh_pg_database(admin_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    records = make_records(args.records)
+    results = []
+    for database in args.databases.split(","):
+        if database == "sqlite":
+            url = "sqlite:///" + str(
+                Path(tempfile.mkdtemp(prefix="mdm-bench-db-")) / "bench.sqlite3"
+            )
+        elif database == "postgres":
+            url = fresh_pg_database(args.pg_url, "mdm_bench_ingest")
+        else:
+            raise SystemExit(f"unknown database {database!r}")
+        result = run(database, url, records, args.clients)
+        results.append(result)
+        print(
+            f"{database:9s} {result['records']:>7,} records in {result['seconds']:7.1f} s = "
+            f"{result['records_per_s']:7,.0f} records/s   actions {result['actions']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
