@@ -8,7 +8,7 @@ from golden_records.models import (
     GOLDEN_MODELS,
     ApiToken,
     AttributeOverride,
-    DomainLock,
+    IngestLock,
     IdempotencyRecord,
     OwnershipRule,
     PendingReference,
@@ -93,9 +93,9 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_filter = ["state", "system"]
 
 
-@admin.register(DomainLock)
-class DomainLockAdmin(admin.ModelAdmin):
-    list_display = ["domain"]
+@admin.register(IngestLock)
+class IngestLockAdmin(admin.ModelAdmin):
+    list_display = ["key"]
 
 
 class GoldenRecordAdmin(SimpleHistoryAdmin):

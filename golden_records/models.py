@@ -371,18 +371,21 @@ class AttributeOverride(models.Model):
         return f"{self.domain}/{self.golden_id}.{self.attribute} = {self.value!r}"
 
 
-class DomainLock(models.Model):
-    """One row per domain, locked (SELECT … FOR UPDATE) while a batch links records of it.
+class IngestLock(models.Model):
+    """Row locks that serialise writers of the same entity, not of the whole domain.
 
-    Linking reads which golden records exist for an identifier and then creates one if none does;
-    two batches doing that at once would create two golden records for one entity. Serialising
-    writers per domain makes that impossible on every database.
+    Before linking, a batch locks (SELECT … FOR UPDATE, in key order) one row per source record
+    it writes, per identifier value it links by, per record it references and per price key it
+    checks for overlaps; missing rows are inserted first (INSERT … ON CONFLICT DO NOTHING, which
+    waits for a concurrent inserter). Two batches about different entities run side by side;
+    two that could create the same golden record, or race on one source record, take turns.
+    ``key`` is a 63-bit hash of the lock's name. Rows hold no data: any of them may be deleted.
     """
 
-    domain = models.CharField(max_length=16, choices=DOMAIN_CHOICES, primary_key=True)
+    key = models.BigIntegerField(primary_key=True)
 
     def __str__(self) -> str:
-        return self.domain
+        return str(self.key)
 
 
 class IdempotencyRecord(models.Model):

@@ -45,10 +45,19 @@ class PreparedRecord:
     link_rule: str = ""
     golden_id: Any = None
     version: int | None = None
+    input_errors: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def reset_outcome(self) -> None:
+        """Forget what a rolled-back attempt decided, before the batch runs again."""
+        self.action = ""
+        self.link_rule = ""
+        self.golden_id = None
+        self.version = None
+        self.errors = {k: v for k, v in self.errors.items() if k in self.input_errors}
 
     def add_error(self, attribute: str, code: str, message: str) -> None:
         self.errors.setdefault(attribute, []).append(FieldError(code, message))
@@ -147,4 +156,5 @@ def prepare_record(
 
     record.canonical = canonical
     record.payload_hash = payload_hash(payload, record.source_updated_at)
+    record.input_errors = frozenset(record.errors)
     return record

@@ -69,15 +69,12 @@ DEFAULT_RULES = [
 
 def create_rules(apps, schema_editor):
     OwnershipRule = apps.get_model("golden_records", "OwnershipRule")
-    DomainLock = apps.get_model("golden_records", "DomainLock")
     for domain, attribute, strategy, systems, fallback in DEFAULT_RULES:
         OwnershipRule.objects.get_or_create(
             domain=domain,
             attribute=attribute,
             defaults={"strategy": strategy, "systems": systems, "fallback_to_any": fallback},
         )
-    for domain in sorted({rule[0] for rule in DEFAULT_RULES}):
-        DomainLock.objects.get_or_create(domain=domain)
 
 
 def remove_rules(apps, schema_editor):

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from golden_records.attributes import Reference
@@ -29,7 +29,6 @@ from golden_records.domains import DomainSpec, get_domain
 from golden_records.history import ChangeOrigin, write_history
 from golden_records.models import (
     GOLDEN_MODELS,
-    DomainLock,
     GoldenStatus,
     PendingReference,
     SourceRecord,
@@ -37,6 +36,7 @@ from golden_records.models import (
     new_golden_id,
 )
 from golden_records.pipeline import PreparedRecord, prepare_record
+from golden_records.services.locks import lock_entities
 from golden_records.services.ownership import apply_ownership
 from matching.models import MatchKey
 from matching.services import ExactLinker, identifier_keys, match_key_rows
@@ -117,13 +117,20 @@ def _ingest(
 ) -> IngestOutcome:
     if on_error == REJECT_ALL and any(not r.ok for r in records):
         return _reject(records)
-    with transaction.atomic():
-        _lock_domains(spec)
-        batch = _Batch(system, spec, origin)
-        batch.run([r for r in records if r.ok])
-        if on_error == REJECT_ALL and any(not r.ok for r in records):
-            transaction.set_rollback(True)
-            return _reject(records)
+    valid = [r for r in records if r.ok]
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                _Batch(system, spec, origin).run(valid)
+                if on_error == REJECT_ALL and any(not r.ok for r in records):
+                    transaction.set_rollback(True)
+                    return _reject(records)
+            break
+        except OperationalError as exc:
+            if attempt == DEADLOCK_ATTEMPTS or not _is_deadlock(exc):
+                raise
+            for record in valid:
+                record.reset_outcome()
     for record in records:
         if not record.ok:
             record.action = Action.REJECTED
@@ -132,20 +139,12 @@ def _ingest(
     return IngestOutcome(records)
 
 
-def _lock_domains(spec: DomainSpec) -> None:
-    """Lock this domain and the domains it references, in name order (no deadlocks).
+DEADLOCK_ATTEMPTS = 3
 
-    A price batch that finds item I-1 missing and records a pending reference must not run
-    beside an item batch creating I-1, or neither would see the other and the reference would
-    stay pending: both lock ``item``.
-    """
-    for domain in sorted({spec.name, *(ref.domain for ref in spec.references)}):
-        DomainLock.objects.get_or_create(domain=domain)
-    list(
-        DomainLock.objects.select_for_update()
-        .filter(domain__in=[spec.name, *(ref.domain for ref in spec.references)])
-        .order_by("domain")
-    )
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    """PostgreSQL chose this transaction as a deadlock victim: safe to run the batch again."""
+    return getattr(exc.__cause__, "sqlstate", None) in ("40P01", "40001")
 
 
 class _Batch:
@@ -159,6 +158,7 @@ class _Batch:
         self.now = timezone.now()
 
     def run(self, records: list[PreparedRecord]) -> None:
+        lock_entities(self._entity_locks(records))
         existing = {
             sr.source_id: sr
             for sr in SourceRecord.objects.filter(
@@ -182,6 +182,7 @@ class _Batch:
                 changed.append((record, current))
 
         references = self._resolve_references([r for r, _ in changed])
+        lock_entities(self._resolved_key_locks(changed, references))
         self._check_overlaps(changed, references)
         changed = [(r, current) for r, current in changed if r.ok]
 
@@ -201,6 +202,47 @@ class _Batch:
         for record in records:
             if record.ok:
                 record.version = versions.get(record.golden_id)
+
+    # -- locks ----------------------------------------------------------------------------------
+
+    def _entity_locks(self, records: Sequence[PreparedRecord]) -> list[str]:
+        """Names to lock before reading: each record, what it refers to, its plain identifiers.
+
+        The referenced record's name is the one its own batch locks, so a record and a pending
+        reference to it are never written side by side unseen.
+        """
+        system, domain = self.system.pk, self.spec.name
+        names = []
+        for record in records:
+            names.append(f"src:{system}:{domain}:{record.source_id}")
+            for ref in self.spec.references:
+                if ref.name in record.canonical:
+                    names.append(f"src:{system}:{ref.domain}:{record.canonical[ref.name]}")
+            for kind, value in identifier_keys(self.spec, record.canonical, {}):
+                names.append(f"key:{domain}:{kind}:{value}")
+        return names
+
+    def _resolved_key_locks(
+        self,
+        changed: Sequence[tuple[PreparedRecord, SourceRecord | None]],
+        references: dict[int, dict[str, Any]],
+    ) -> list[str]:
+        """Names that exist only once references resolve: composite keys (a price's) and the
+        overlap key of dated records."""
+        domain = self.spec.name
+        names = []
+        for record, _ in changed:
+            refs = references[record.index]
+            if refs:
+                for kind, value in identifier_keys(self.spec, record.canonical, refs):
+                    names.append(f"key:{domain}:{kind}:{value}")
+            if self.spec.overlap_key:
+                parts = [
+                    refs.get(n) if n in refs else record.canonical.get(n)
+                    for n in self.spec.overlap_key
+                ]
+                names.append(f"overlap:{domain}:{parts}")
+        return names
 
     # -- references ---------------------------------------------------------------------------
 

@@ -123,9 +123,12 @@ def apply_ownership(
         strategies = load_strategies(spec)
         sources = _source_views(spec, ids)
         overrides = _override_views(spec, ids)
+        # Row locks in key order: two batches touching one golden record take turns.
         existing = {
             obj.pk: obj
-            for obj in model.objects.filter(pk__in=set(golden_ids) - set(new_golden_ids))
+            for obj in model.objects.select_for_update()
+            .filter(pk__in=set(golden_ids) - set(new_golden_ids))
+            .order_by("pk")
         }
         now = timezone.now()
         created: list[GoldenRecord] = []
