@@ -85,6 +85,10 @@ class Attribute:
     def to_json(self, value: Any) -> Any:
         return value if value not in EMPTY else None
 
+    def match_value(self, canonical: Any) -> Any:
+        """The form two values are compared in when linking (e-mail local parts ignore case)."""
+        return canonical
+
     @property
     def verbose_name(self) -> str:
         return self.label or self.name.replace("_", " ")
@@ -147,6 +151,9 @@ class Email(Text):
 
     def model_field(self) -> models.Field:
         return models.EmailField(self.verbose_name, max_length=254, blank=True, default="")
+
+    def match_value(self, canonical: Any) -> Any:
+        return canonical.lower() if canonical else canonical
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -307,6 +314,18 @@ class TaxId(Text):
         # One form whether or not the sender wrote the country prefix: "DE136695976".
         return number if number[:2] == country else f"{country}{number}"
 
+    def match_value(self, canonical: Any) -> Any:
+        """The national part: a tax id stored with its country prefix (sent with a country) and
+        the same number stored without (sent without one) are one identifier."""
+        if (
+            canonical
+            and len(canonical) > 2
+            and canonical[:2].isalpha()
+            and canonical[2:3].isdigit()
+        ):
+            return canonical[2:]
+        return canonical
+
 
 @lru_cache(maxsize=256)
 def _tax_module(country: str) -> Any:
@@ -390,6 +409,11 @@ class Number(Attribute):
             raise AttributeValueError("max_value", f"Must be at most {self.max_value}.")
         if self.positive and value <= 0:
             raise AttributeValueError("not_positive", f"Must be greater than zero ({value}).")
+        if value and value.adjusted() >= self.max_digits - self.decimal_places:
+            raise AttributeValueError(
+                "too_large",
+                f"At most {self.max_digits - self.decimal_places} digits before the point.",
+            )
         quantum = Decimal(1).scaleb(-self.decimal_places)
         if value != value.quantize(quantum):
             raise AttributeValueError(
@@ -426,6 +450,8 @@ class Integer(Attribute):
         value = parse_decimal(raw)
         if value != value.to_integral_value():
             raise AttributeValueError("invalid_integer", f"{raw!r} is not a whole number.")
+        if value.adjusted() >= 18:
+            raise AttributeValueError("too_large", "At most 18 digits.")
         number = int(value)
         if self.min_value is not None and number < self.min_value:
             code = "negative_value" if number < 0 else "min_value"

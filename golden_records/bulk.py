@@ -41,6 +41,10 @@ def _reader(field: models.Field) -> Callable[[models.Model], Any]:
         isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add)
     ):
         return attrgetter(field.attname)
+    return _generic_reader(field)
+
+
+def _generic_reader(field: models.Field) -> Callable[[models.Model], Any]:
     # The connection proxy costs a lookup per access: bind the real connection once.
     real_connection = connections[DEFAULT_DB_ALIAS]
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), real_connection)
@@ -79,34 +83,38 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
 def bulk_update_rows(
     model: type[models.Model], objs: Sequence[models.Model], field_names: Sequence[str]
 ) -> None:
-    """Update ``field_names`` of ``objs`` by primary key.
-
-    On PostgreSQL one ``UPDATE … FROM (VALUES …)`` per chunk, instead of Django's
+    """Update ``field_names`` of ``objs`` by primary key, one ``UPDATE … FROM (VALUES …)`` per
+    chunk (PostgreSQL, SQLite 3.33+), instead of Django's ``bulk_update`` with one
     ``CASE WHEN pk = … THEN …`` per field, whose cost grows with the square of the batch size.
     """
     if not objs:
         return
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_update(objs, field_names, batch_size=500)
-        return
     meta = model._meta
     pk = meta.pk
     fields = [meta.get_field(name) for name in field_names]
-    quote = connection.ops.quote_name
     columns = [pk, *fields]
-    casts = [f"%s::{f.db_type(connection)}" for f in columns]
-    readers = [_reader(f) for f in columns]
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
-    alias = ", ".join(quote(f.column) for f in columns)
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        placeholders = [f"%s::{f.db_type(connection)}" for f in columns]
+        readers = [_reader(f) for f in columns]
+        names = [quote(f.column) for f in columns]
+        alias = f"v({', '.join(names)})"
+    else:  # SQLite names the columns of a VALUES list column1, column2, …
+        placeholders = ["%s"] * len(columns)
+        readers = [_generic_reader(f) for f in columns]
+        names = [f"column{i}" for i in range(1, len(columns) + 1)]
+        alias = "v"
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
+    )
     chunk = max(1, 30_000 // len(columns))
     with connection.cursor() as cursor:
         for start in range(0, len(objs), chunk):
             part = objs[start : start + chunk]
-            rows = ", ".join(f"({', '.join(casts)})" for _ in part)
+            rows = ", ".join(f"({', '.join(placeholders)})" for _ in part)
             params = [read(obj) for obj in part for read in readers]
             cursor.execute(
                 f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-                f"FROM (VALUES {rows}) AS v({alias}) "
-                f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}",
+                f"FROM (VALUES {rows}) AS {alias} WHERE t.{quote(pk.column)} = v.{names[0]}",
                 params,
             )

@@ -332,7 +332,11 @@ PRICE = DomainSpec(
         ),
     ),
     record_validators=(_valid_range,),
-    default_ownership=ERP_OWNED,
+    # What the price is (item, list, customer, currency, quantity, validity) may come from any
+    # system, ERP first; its amount only from ERP. An eCommerce-only price therefore exists as
+    # a golden record with no approved unit price, and its amount shows as a discrepancy.
+    ownership={"unit_price": ERP_OWNED},
+    default_ownership=ERP_FIRST,
     display=("price_list", "currency", "unit_price"),
     overlap_key=("item", "price_list", "customer", "currency", "min_quantity"),
 )

@@ -36,9 +36,10 @@ def identifier_keys(
         parts: list[str] = []
         for name in key.attributes:
             attribute = spec.attribute(name)
-            value = (
-                references.get(name) if isinstance(attribute, Reference) else canonical.get(name)
-            )
+            if isinstance(attribute, Reference):
+                value = references.get(name)
+            else:
+                value = attribute.match_value(canonical.get(name))
             if value is None and name in key.parts_required():
                 break
             parts.append("" if value is None else str(value))
@@ -110,12 +111,14 @@ class ExactLinker:
                 current[name] = canonical.get(name)
 
     def _conflicts(self, canonical: dict[str, Any], identifiers: dict[str, Any]) -> bool:
-        return any(
-            canonical.get(name) is not None
-            and identifiers.get(name) is not None
-            and canonical[name] != identifiers[name]
-            for name in self.spec.exclusive_identifiers
-        )
+        for name in self.spec.exclusive_identifiers:
+            mine, theirs = canonical.get(name), identifiers.get(name)
+            if mine is None or theirs is None:
+                continue
+            attribute = self.spec.attribute(name)
+            if attribute.match_value(mine) != attribute.match_value(theirs):
+                return True
+        return False
 
 
 def match_key_rows(

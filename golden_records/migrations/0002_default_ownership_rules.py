@@ -56,14 +56,14 @@ DEFAULT_RULES = [
     ("location", "customer", "source_priority", ["erp", "crm"], True),
     ("location", "phone", "most_recent", [], True),
     ("location", "email", "most_recent", [], True),
-    ("price", "item", "source_priority", ["erp"], False),
-    ("price", "price_list", "source_priority", ["erp"], False),
-    ("price", "customer", "source_priority", ["erp"], False),
-    ("price", "currency", "source_priority", ["erp"], False),
+    ("price", "item", "source_priority", ["erp", "crm"], True),
+    ("price", "price_list", "source_priority", ["erp", "crm"], True),
+    ("price", "customer", "source_priority", ["erp", "crm"], True),
+    ("price", "currency", "source_priority", ["erp", "crm"], True),
     ("price", "unit_price", "source_priority", ["erp"], False),
-    ("price", "min_quantity", "source_priority", ["erp"], False),
-    ("price", "valid_from", "source_priority", ["erp"], False),
-    ("price", "valid_to", "source_priority", ["erp"], False),
+    ("price", "min_quantity", "source_priority", ["erp", "crm"], True),
+    ("price", "valid_from", "source_priority", ["erp", "crm"], True),
+    ("price", "valid_to", "source_priority", ["erp", "crm"], True),
 ]
 
 

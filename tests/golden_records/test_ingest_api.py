@@ -304,3 +304,42 @@ def test_source_record_read(api):
     missing = api["erp"].get("/api/v1/sources/erp/customer/nope")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "source_record_not_found"
+
+
+def test_tax_id_with_and_without_country_is_one_identifier(api):
+    put(
+        api["erp"],
+        "erp",
+        "customer",
+        "C-1",
+        {"name": "Acme", "tax_id": "12-3456789", "country": "US"},
+    )
+    response = put(
+        api["crm"], "crm", "customer", "A-1", {"name": "Acme Inc", "tax_id": "123456789"}
+    )
+    assert response.json()["action"] == "linked"
+    assert golden_of("erp", "customer", "C-1").tax_id == "US123456789"
+
+
+def test_email_links_whatever_its_case(api):
+    put(api["erp"], "erp", "customer", "C-1", {"name": "Acme", "email": "AP@Acme.example"})
+    response = put(
+        api["crm"], "crm", "customer", "A-1", {"name": "Acme", "email": "ap@acme.example"}
+    )
+    assert response.json()["action"] == "linked"
+
+
+def test_price_from_a_non_owner_keeps_its_identity_but_not_its_amount(api):
+    put(api["ecom"], "ecom", "item", "W-1", {"sku": "A-1"})
+    body = {
+        "item": "W-1",
+        "price_list": "WEB",
+        "currency": "USD",
+        "unit_price": "7.99",
+        "valid_from": "2026-01-01",
+    }
+    assert put(api["ecom"], "ecom", "price", "WP-1", body).status_code == 201
+    price = golden_of("ecom", "price", "WP-1")
+    assert price.item_id == golden_of("ecom", "item", "W-1").pk
+    assert (price.price_list, price.currency, str(price.valid_from)) == ("WEB", "USD", "2026-01-01")
+    assert price.unit_price is None  # the amount needs ERP (or a steward)

@@ -173,3 +173,23 @@ def test_rule_change_in_database_applies_on_next_change(api):
     customer(api, "erp", "C-1", name="Acme ERP")
     customer(api, "crm", "A-1", name="Acme CRM")
     assert golden_of("erp", "customer", "C-1").name == "Acme CRM"
+
+
+def test_default_rules_in_the_migration_match_the_declarations():
+    import importlib
+
+    from golden_records.domains import DOMAINS
+
+    migration = importlib.import_module("golden_records.migrations.0002_default_ownership_rules")
+    stored = {(d, a): (s, list(sy), fb) for d, a, s, sy, fb in migration.DEFAULT_RULES}
+    declared = {
+        (name, attr.name): (
+            spec.ownership_for(attr.name).strategy,
+            list(spec.ownership_for(attr.name).systems),
+            spec.ownership_for(attr.name).fallback_to_any,
+        )
+        for name, spec in DOMAINS.items()
+        for attr in spec.attributes
+    }
+    assert stored == declared
+    assert OwnershipRule.objects.count() == len(declared)

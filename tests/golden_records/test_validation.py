@@ -256,3 +256,19 @@ def test_more_digits_than_every_database_keeps_exactly(api):
         api["erp"], "erp", "customer", "C-1", {"name": "A", "credit_limit": "1234567890123456.78"}
     )
     assert_rejected(response, "credit_limit", "too_large")
+
+
+@pytest.mark.parametrize(
+    ("domain", "body", "field"),
+    [
+        ("customer", {"name": "A", "credit_limit": "1e30"}, "credit_limit"),
+        ("customer", {"name": "A", "credit_limit": 1e300}, "credit_limit"),
+        (
+            "price",
+            {**TestPrice.base, "min_quantity": "1e20"},
+            "min_quantity",
+        ),
+    ],
+)
+def test_huge_numbers_are_too_large(api, domain, body, field):
+    assert_rejected(put(api["erp"], "erp", domain, "X-1", body), field, "too_large")
