@@ -19,3 +19,14 @@ def test_docs_and_schema_are_public(client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_home_page_lists_domains_and_systems(client):
+    from golden_records.models import SourceSystem
+
+    SourceSystem.objects.create(code="erp", name="SAP ERP", kind="erp")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert b"SAP ERP" in page.content
+    assert b"Customer" in page.content
