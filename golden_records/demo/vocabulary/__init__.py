@@ -1,0 +1,1 @@
+"""Reference data the demo draws from: places, companies, products and warehouses (pure data)."""
