@@ -1,0 +1,83 @@
+"""File mode: match a CSV export without touching the database.
+
+The same standardise → block → score → cluster pipeline as the hub, over records held in
+memory. Rows are never dropped: a value that cannot be standardised still takes part as far as
+it can, and a row with no usable value at all becomes a cluster of its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from matching.clustering import Clustering, cluster
+from matching.features import Features, extract
+from matching.rules import RuleSet
+from matching.scoring import score_pair, score_pairs
+
+KEY_COLUMNS = ("source_system", "source_id")
+
+
+@dataclass
+class FileMatch:
+    records: list[dict[str, str]]
+    features: list[Features]
+    left: np.ndarray
+    right: np.ndarray
+    probability: np.ndarray
+    levels: np.ndarray
+    clustering: Clustering
+
+
+def read_records(path: str | Path, attributes: dict[str, str]) -> list[dict[str, str]]:
+    """Rows of a CSV file (UTF-8, BOM or not); only the key and attribute columns are kept."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return list(_rows(handle, attributes))
+
+
+def _rows(handle: io.TextIOBase, attributes: dict[str, str]) -> Iterator[dict[str, str]]:
+    reader = csv.DictReader(handle)
+    wanted = set(attributes) | set(KEY_COLUMNS)
+    for number, row in enumerate(reader, start=2):
+        record = {k.strip(): (v or "").strip() for k, v in row.items() if k and k.strip() in wanted}
+        record.setdefault("source_system", "")
+        if not record.get("source_id"):
+            record["source_id"] = f"line-{number}"
+        yield record
+
+
+def match_records(rules: RuleSet, records: list[dict[str, Any]]) -> FileMatch:
+    from matching.blocking import candidate_pairs
+
+    features = [extract(rules.attributes, record) for record in records]
+    left, right = candidate_pairs(rules, features)
+    probability, levels = score_pairs(rules, features, left, right)
+    auto = probability >= rules.thresholds.auto_match
+    links = zip(left[auto].tolist(), right[auto].tolist(), probability[auto].tolist(), strict=True)
+
+    def probability_of(a: int, b: int) -> float:
+        return score_pair(rules, features[a], features[b]).probability
+
+    clustering = cluster(len(records), links, rules.thresholds.cluster_guard, probability_of)
+    return FileMatch(records, features, left, right, probability, levels, clustering)
+
+
+def write_clusters(result: FileMatch, path: str | Path) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source_system", "source_id", "cluster_id"])
+        for index, record in enumerate(result.records):
+            representative = result.records[result.clustering.cluster_of[index]]
+            writer.writerow(
+                [
+                    record["source_system"],
+                    record["source_id"],
+                    f"{representative['source_system']}:{representative['source_id']}",
+                ]
+            )
