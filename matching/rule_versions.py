@@ -1,0 +1,40 @@
+"""Which match rules are in force: the active database version, else the shipped default."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.db import transaction
+
+from matching.models import MatchRuleVersion
+from matching.rules import RuleSet, default_rules, rule_set_from_json
+
+
+def active_rules(domain: str) -> RuleSet:
+    row = MatchRuleVersion.objects.filter(domain=domain, active=True).first()
+    if row is None:
+        return default_rules(domain)
+    return replace(rule_set_from_json(row.rules), version=row.version)
+
+
+def save_rule_version(
+    rule_set: RuleSet, created_by: str, note: str = "", activate: bool = True
+) -> MatchRuleVersion:
+    """Store ``rule_set`` as the domain's next version (and make it the active one)."""
+    with transaction.atomic():
+        rows = MatchRuleVersion.objects.select_for_update().filter(domain=rule_set.domain)
+        latest = max([r.version for r in rows] + [default_rules(rule_set.domain).version])
+        version = latest + 1
+        if activate:
+            rows.filter(active=True).update(active=False)
+        row = MatchRuleVersion(
+            domain=rule_set.domain,
+            version=version,
+            rules=replace(rule_set, version=version).to_json(),
+            active=activate,
+            note=note,
+            created_by=created_by,
+        )
+        row.full_clean()
+        row.save()
+        return row
