@@ -6,6 +6,7 @@ these tables.
 """
 
 from golden_records.services.ingest import IngestOutcome, ingest_batch, ingest_record
+from golden_records.services.merge import MergeError, merge_golden, resolve_golden_id, unmerge
 from golden_records.services.ownership import (
     apply_ownership,
     clear_override,
@@ -15,10 +16,14 @@ from golden_records.services.ownership import (
 
 __all__ = [
     "IngestOutcome",
+    "MergeError",
     "apply_ownership",
     "clear_override",
     "ingest_batch",
     "ingest_record",
     "load_strategies",
+    "merge_golden",
+    "resolve_golden_id",
     "set_override",
+    "unmerge",
 ]

@@ -1,0 +1,200 @@
+"""merge_golden and unmerge: moving source records between golden records.
+
+A merge re-points every source record (and its match keys) of the merged golden records to the
+survivor, marks them ``merged`` with ``merged_into`` so their ids keep resolving, moves steward
+overrides the survivor does not have, re-resolves references that pointed at them (prices of a
+merged item, locations of a merged customer) and recomputes the survivor. An unmerge splits
+source records out into a new golden record and recomputes both. History says who did it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from golden_records.domains import DOMAINS, get_domain
+from golden_records.history import ChangeOrigin, write_history
+from golden_records.models import (
+    GOLDEN_MODELS,
+    AttributeOverride,
+    GoldenRecord,
+    GoldenStatus,
+    SourceRecord,
+    new_golden_id,
+)
+from golden_records.services.ownership import apply_ownership
+from matching.models import MatchKey
+
+
+class MergeError(ValueError):
+    """A merge or unmerge that cannot be done; ``code`` is stable."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _lock_active(domain: str, golden_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, GoldenRecord]:
+    model = GOLDEN_MODELS[domain]
+    found = {
+        g.pk: g for g in model.objects.select_for_update().filter(pk__in=golden_ids).order_by("pk")
+    }
+    for golden_id in golden_ids:
+        golden = found.get(golden_id)
+        if golden is None:
+            raise MergeError("golden_record_not_found", f"No {domain} golden record {golden_id}.")
+        if golden.record_status != GoldenStatus.ACTIVE:
+            raise MergeError(
+                "golden_record_not_active",
+                f"{domain} golden record {golden_id} is {golden.record_status}.",
+            )
+    return found
+
+
+def _move_source_records(
+    records: Sequence[SourceRecord], golden_id: uuid.UUID, rule: str, origin: ChangeOrigin
+) -> None:
+    now = timezone.now()
+    for record in records:
+        record.golden_id = golden_id
+        record.link_rule = rule
+        record.linked_at = now
+    SourceRecord.objects.bulk_update(records, ["golden_id", "link_rule", "linked_at"])
+    MatchKey.objects.filter(source_record__in=records).update(golden_id=golden_id)
+    write_history(
+        SourceRecord, records, "~", origin, {r.pk: ["golden_id"] for r in records}, when=now
+    )
+
+
+def _re_resolve_references(
+    domain: str, moved: Sequence[SourceRecord], origin: ChangeOrigin
+) -> None:
+    """Records elsewhere that refer to a moved source record now refer to its new golden."""
+    by_system: dict[int, dict[str, SourceRecord]] = defaultdict(dict)
+    for record in moved:
+        by_system[record.system_id][record.source_id] = record
+    touched: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for ref_domain, spec in DOMAINS.items():
+        for ref in spec.references:
+            if ref.domain != domain:
+                continue
+            for system_id, targets in by_system.items():
+                referrers = list(
+                    SourceRecord.objects.filter(
+                        domain=ref_domain,
+                        system_id=system_id,
+                        **{f"canonical__{ref.name}__in": list(targets)},
+                    )
+                )
+                for referrer in referrers:
+                    target = targets[referrer.canonical[ref.name]]
+                    referrer.references = {
+                        **referrer.references,
+                        ref.name: str(target.golden_id),
+                    }
+                    touched[ref_domain].add(referrer.golden_id)
+                SourceRecord.objects.bulk_update(referrers, ["references"])
+    for ref_domain, golden_ids in touched.items():
+        apply_ownership(ref_domain, golden_ids, origin.with_reason("reference moved"))
+
+
+def merge_golden(
+    domain: str,
+    survivor_id: uuid.UUID,
+    merged_ids: Collection[uuid.UUID],
+    origin: ChangeOrigin,
+) -> int:
+    """Merge ``merged_ids`` into ``survivor_id``; returns the survivor's new version."""
+    get_domain(domain)
+    merged_ids = [g for g in dict.fromkeys(merged_ids) if g != survivor_id]
+    if not merged_ids:
+        raise MergeError("nothing_to_merge", "Name at least one other golden record to merge.")
+    with transaction.atomic():
+        goldens = _lock_active(domain, [survivor_id, *merged_ids])
+        moved = list(SourceRecord.objects.filter(domain=domain, golden_id__in=merged_ids))
+        _move_source_records(moved, survivor_id, "merge", origin)
+
+        kept = set(
+            AttributeOverride.objects.filter(domain=domain, golden_id=survivor_id).values_list(
+                "attribute", flat=True
+            )
+        )
+        for override in AttributeOverride.objects.filter(domain=domain, golden_id__in=merged_ids):
+            if override.attribute not in kept:
+                kept.add(override.attribute)
+                AttributeOverride.objects.filter(pk=override.pk).update(golden_id=survivor_id)
+
+        now = timezone.now()
+        retired = [goldens[g] for g in merged_ids]
+        for golden in retired:
+            golden.record_status = GoldenStatus.MERGED
+            golden.merged_into = survivor_id
+            golden.version += 1
+            golden.updated_at = now
+        model = GOLDEN_MODELS[domain]
+        model.objects.bulk_update(
+            retired, ["record_status", "merged_into", "version", "updated_at"]
+        )
+        write_history(
+            model,
+            retired,
+            "~",
+            origin,
+            {g.pk: ["record_status", "merged_into"] for g in retired},
+            when=now,
+        )
+        _point_merged_ids_forward(domain, merged_ids, survivor_id)
+        versions = apply_ownership(domain, [survivor_id], origin)
+        _re_resolve_references(domain, moved, origin)
+        return versions[survivor_id]
+
+
+def _point_merged_ids_forward(
+    domain: str, merged_ids: Sequence[uuid.UUID], survivor_id: uuid.UUID
+) -> None:
+    """Golden ids merged earlier into a now-merged record resolve to the new survivor."""
+    GOLDEN_MODELS[domain].objects.filter(merged_into__in=merged_ids).exclude(
+        pk__in=merged_ids
+    ).update(merged_into=survivor_id)
+
+
+def unmerge(
+    domain: str,
+    golden_id: uuid.UUID,
+    source_record_ids: Collection[int],
+    origin: ChangeOrigin,
+) -> uuid.UUID:
+    """Split the given source records out of ``golden_id`` into a new golden record."""
+    get_domain(domain)
+    with transaction.atomic():
+        _lock_active(domain, [golden_id])
+        linked = list(SourceRecord.objects.filter(domain=domain, golden_id=golden_id))
+        moving = [r for r in linked if r.pk in set(source_record_ids)]
+        if len(moving) != len(set(source_record_ids)):
+            raise MergeError(
+                "source_record_not_linked",
+                "Every source record to split out must be linked to this golden record.",
+            )
+        if not moving or len(moving) == len(linked):
+            raise MergeError(
+                "invalid_split",
+                "Split out at least one source record and leave at least one behind.",
+            )
+        new_id = new_golden_id()
+        _move_source_records(moving, new_id, "unmerge", origin)
+        apply_ownership(domain, [golden_id], origin, new_golden_ids=[new_id])
+        _re_resolve_references(domain, moving, origin)
+        return new_id
+
+
+def resolve_golden_id(domain: str, golden_id: uuid.UUID) -> uuid.UUID:
+    """The active golden record a (possibly merged-away) id stands for today."""
+    model = GOLDEN_MODELS[domain]
+    row = model.objects.filter(pk=golden_id).values("record_status", "merged_into").first()
+    if row and row["record_status"] == GoldenStatus.MERGED and row["merged_into"]:
+        return row["merged_into"]
+    return golden_id
