@@ -20,29 +20,24 @@ Features = dict[str, str]
 STREET_SUFFIXES = frozenset(std.STREET_WORDS.values())
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
+def _word_features(name: str, value: str, out: Features) -> None:
+    """The value and the word-based keys names are blocked on."""
+    words = value.split()
+    out[name] = value
+    out[f"{name}.initials"] = "".join(w[0] for w in words)
+    out[f"{name}.first"] = words[0] if words else ""
+    out[f"{name}.phonetic"] = jellyfish.metaphone(words[0])[:4] if words else ""
+    out[f"{name}.prefix"] = value.replace(" ", "")[:3]
 
 
 def _company_name(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
     value = std.company_name(raw)
-    words = _words(value)
-    out[name] = value
-    out[f"{name}.initials"] = "".join(w[0] for w in words)
-    out[f"{name}.first"] = words[0] if words else ""
-    out[f"{name}.phonetic"] = jellyfish.metaphone(words[0])[:4] if words else ""
-    out[f"{name}.sorted"] = " ".join(sorted(words))
-    out[f"{name}.prefix"] = value.replace(" ", "")[:3]
+    _word_features(name, value, out)
+    out[f"{name}.sorted"] = " ".join(sorted(value.split()))
 
 
 def _text(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
-    value = std.text(raw)
-    words = _words(value)
-    out[name] = value
-    out[f"{name}.initials"] = "".join(w[0] for w in words)
-    out[f"{name}.first"] = words[0] if words else ""
-    out[f"{name}.phonetic"] = jellyfish.metaphone(words[0])[:4] if words else ""
-    out[f"{name}.prefix"] = value.replace(" ", "")[:3]
+    _word_features(name, std.text(raw), out)
 
 
 def _street(name: str, raw: str, record: dict[str, Any], out: Features) -> None:

@@ -20,34 +20,16 @@ def test_concurrent_batches_with_one_identifier_make_one_golden_record():
     """Two systems send the same company at the same moment: the domain lock makes the second
     writer see the first one's golden record instead of creating a duplicate."""
     systems = [make_system(code) for code in ("erp", "crm", "ecom", "edi")]
-    barrier = threading.Barrier(len(systems))
-    errors: list[BaseException] = []
 
-    def send(system):
-        try:
-            records = [
-                {"source_id": f"{system.code}-{i}", "name": f"Company {i}", "duns": f"{i:09d}"}
-                for i in range(200)
-            ]
-            barrier.wait()
-            ingest_batch(
-                system,
-                "customer",
-                records,
-                "reject_failed",
-                ChangeOrigin.source_system(system.code),
-            )
-        except BaseException as exc:  # reported below: a thread's exception would vanish
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def sender(system):
+        records = [
+            {"source_id": f"{system.code}-{i}", "name": f"Company {i}", "duns": f"{i:09d}"}
+            for i in range(200)
+        ]
+        origin = ChangeOrigin.source_system(system.code)
+        return lambda: ingest_batch(system, "customer", records, "reject_failed", origin)
 
-    threads = [threading.Thread(target=send, args=(s,)) for s in systems]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    _run_concurrently(*[sender(system) for system in systems])
     assert SourceRecord.objects.count() == 800
     assert Customer.objects.count() == 200
     per_golden = SourceRecord.objects.values("golden_id").distinct().count()
