@@ -2,10 +2,25 @@
 
 About 35% of the entities get 1-3 duplicates, mostly from other source systems, carrying the
 noise real exports have: typos, abbreviations, case changes, legal forms added or dropped,
-re-formatted phones, DUNS numbers and websites, state names for codes, lost leading zeros in
-ZIP codes, blanked fields. About 3% of the entities are look-alikes of another one (a company
-at the same street address, or a branch with the same name elsewhere) that are *not*
-duplicates. Addresses are US-style (with a few Canadian ones); names come from word lists.
+"&" written "and", a leading "The", re-formatted phones, DUNS numbers and websites, state names
+for codes, lost leading zeros in ZIP codes, blanked fields; a few duplicates come from a system
+that still has the company's old address (it moved within its town: another street and ZIP).
+
+Entities that are *not* duplicates of each other but look alike, as in real customer files:
+
+* names come from small word lists, so unrelated companies often share a name or most of it
+  ("Summit Supply", "Summit Industrial Supply"), also in the same town: more often than in a
+  real file, where names are more varied (at 100,000 records, thousands of such pairs);
+* about 4% are look-alikes of an earlier company: a neighbour at the same street address (same
+  building, another name; mostly in another suite), a company with the same name elsewhere,
+  or one with a similar name (one word changed) in the same town or ZIP code;
+* about 1% of the entities start a chain: 3-12 branches with the chain's name (sometimes with a
+  store number or the town), website and e-mail domain but their own address, phone and DUNS,
+  a few of them in the same town. Each branch is its own customer (its own entity).
+
+Addresses are US-style (with a few Canadian ones); names come from word lists. Columns:
+source_system, source_id, name, duns, phone, email, website, address_line1, city, region,
+postal_code, country, industry.
 
     .venv/bin/python bench/generate.py --records 100000 --out customers.csv
     # also writes customers.truth.csv (source_system, source_id, entity_id)
@@ -22,9 +37,11 @@ import random
 from pathlib import Path
 
 COLUMNS = [
-    "source_system", "source_id", "name", "duns", "phone", "website", "address_line1", "city",
-    "region", "postal_code", "country", "industry",
+    "source_system", "source_id", "name", "duns", "phone", "email", "website", "address_line1",
+    "city", "region", "postal_code", "country", "industry",
 ]  # fmt: skip
+MAILBOXES = ["info", "sales", "office", "ap", "orders", "contact", "billing", "purchasing"]
+FREE_MAIL = ["gmail.example", "yahoo.example", "outlook.example", "aol.example"]
 SYSTEMS = ["crm", "erp", "ecom", "edi"]
 
 
@@ -210,11 +227,19 @@ def _master(rng: random.Random, used_duns: set[str]) -> dict:
             break
     base = [w for w in name.split() if w not in FORMS and w != "&"]
     slug = "".join(ch for ch in "".join(base).lower() if ch.isalnum())[:20]
+    website = f"{slug}{rng.randint(1, 99)}.example"
+    # Small companies often have no website and a free-mail address.
+    if rng.random() < 0.25:
+        website = ""
+        email = f"{slug[:12]}{rng.randint(1, 999)}@{rng.choice(FREE_MAIL)}"
+    else:
+        email = f"{rng.choice(MAILBOXES)}@{website}"
     return {
         "name": name,
         "duns": duns,
         "phone": f"{area}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}",
-        "website": f"{slug}{rng.randint(1, 99)}.example",
+        "email": email,
+        "website": website,
         **place,
         "industry": rng.randrange(len(INDUSTRIES)),
     }
@@ -250,9 +275,11 @@ def _render(rng: random.Random, entity: dict, keep: float) -> dict[str, str]:
         "duns": (f"{duns[:2]}-{duns[2:5]}-{duns[5:]}" if rng.random() < 0.5 else duns)
         if rng.random() < keep * 0.75 else "",
         "phone": _phone(rng, entity["phone"]) if rng.random() < keep * 0.9 else "",
+        "email": (entity["email"].upper() if rng.random() < 0.1 else entity["email"])
+        if rng.random() < keep * 0.5 else "",
         "website": rng.choice([website, f"www.{website}", f"https://www.{website}/",
                                f"http://{website}", f"WWW.{website.upper()}"])
-        if rng.random() < keep * 0.7 else "",
+        if website and rng.random() < keep * 0.7 else "",
         "address_line1": entity["address_line1"],
         "city": entity["city"],
         "region": (REGION_NAMES[entity["region"]] if rng.random() < 0.25 else entity["region"])
@@ -291,6 +318,10 @@ def _noisy_name(rng: random.Random, name: str) -> str:
         words.append(rng.choice(FORMS[:-1]))  # or one added
     if rng.random() < 0.25:
         words = [ABBREVIATIONS.get(w, w) for w in words]
+    elif "&" in words and rng.random() < 0.3:
+        words = ["and" if w == "&" else w for w in words]
+    if rng.random() < 0.03:
+        words.insert(0, "The")
     name = " ".join(words)
     if rng.random() < 0.03 and len(words) >= 2:
         return "".join(w[0] for w in words if w[0].isalpha()).upper()  # initials only
@@ -314,6 +345,13 @@ def _noisy_street(rng: random.Random, street: str) -> str:
 
 
 def _duplicate(rng: random.Random, entity: dict) -> dict[str, str]:
+    if rng.random() < 0.04:
+        # A system with the old address: the company moved within its town.
+        entity = {**entity, "address_line1": _street(rng)}
+        if entity["country"] == "US":
+            entity["postal_code"] = (
+                f"{int(entity['postal_code'][:3]) * 100 + rng.randint(0, 99):05d}"
+            )
     record = _render(rng, entity, keep=0.8)
     record["name"] = _noisy_name(rng, record["name"])
     record["address_line1"] = _noisy_street(rng, record["address_line1"])
@@ -338,24 +376,77 @@ def _duplicate(rng: random.Random, entity: dict) -> dict[str, str]:
     return record
 
 
+PLACE_FIELDS = ("city", "region", "postal_code", "country")
+
+
 def _look_alike(rng: random.Random, other: dict, used_duns: set[str]) -> dict:
-    """Another company that shares the address (a neighbour in the same building) or the name
-    (an unrelated branch elsewhere) with ``other``."""
+    """Another company that shares the address (a neighbour in the same building), the name
+    (an unrelated company elsewhere) or a similar name and the town with ``other``."""
     entity = _master(rng, used_duns)
-    if rng.random() < 0.5:
-        for field in ("address_line1", "city", "region", "postal_code", "country"):
+    shape = rng.random()
+    if shape < 0.4:
+        for field in ("address_line1", *PLACE_FIELDS):
+            entity[field] = other[field]
+        if rng.random() < 0.7:  # mostly in another suite of the building
+            street = other["address_line1"].split()
+            while street[-1].isdigit() and street[-2] in UNITS:
+                street = street[:-2]
+            entity["address_line1"] = " ".join(
+                [*street, rng.choice(UNITS), str(rng.randint(1, 40) * 10)]
+            )
+        entity["phone"] = other["phone"][:3] + entity["phone"][3:]
+    elif shape < 0.7:
+        entity["name"] = other["name"]
+    else:
+        words = other["name"].split()
+        i = rng.randrange(len(words))
+        words[i] = rng.choice(NOUNS if i else ADJECTIVES + SURNAMES)
+        entity["name"] = " ".join(words)
+        for field in PLACE_FIELDS if rng.random() < 0.5 else ("city", "region", "country"):
             entity[field] = other[field]
         entity["phone"] = other["phone"][:3] + entity["phone"][3:]
-    else:
-        entity["name"] = other["name"]
     return entity
+
+
+def _branches(rng: random.Random, used_duns: set[str]) -> list[dict]:
+    """A chain: branches with one name, website and e-mail domain, each its own customer."""
+    head = _master(rng, used_duns)
+    while not head["website"]:
+        head = _master(rng, used_duns)
+    branches = []
+    for _ in range(rng.randint(3, 12)):
+        branch = _master(rng, used_duns)
+        if branches and rng.random() < 0.3:  # another branch in a town the chain is already in
+            neighbour = rng.choice(branches)
+            for field in PLACE_FIELDS:
+                branch[field] = neighbour[field]
+            branch["phone"] = neighbour["phone"][:3] + branch["phone"][3:]
+        name = head["name"]
+        shape = rng.random()
+        if shape < 0.3:
+            name = f"{name} #{rng.randint(1, 999)}"
+        elif shape < 0.45:
+            name = f"{name} - {branch['city']}"
+        mailbox = rng.choice(MAILBOXES)
+        branch.update(
+            name=name,
+            website=head["website"],
+            email=f"{mailbox}{rng.randint(1, 99)}@{head['website']}",
+            industry=head["industry"],
+        )
+        branches.append(branch)
+    return branches
 
 
 # --- the data set -----------------------------------------------------------------------------
 
 
 def generate_customers(
-    records: int, seed: int = 42, duplicate_share: float = 0.35, look_alike_share: float = 0.03
+    records: int,
+    seed: int = 42,
+    duplicate_share: float = 0.35,
+    look_alike_share: float = 0.04,
+    chain_share: float = 0.01,
 ) -> tuple[list[dict[str, str]], list[str]]:
     """``records`` customer rows (COLUMNS) in random order, and each row's entity id."""
     rng = random.Random(seed)
@@ -364,11 +455,17 @@ def generate_customers(
     rows: list[dict[str, str]] = []
     entities: list[str] = []
     masters: list[dict] = []
+    pending: list[dict] = []
     number = 0
     while len(rows) < records:
         number += 1
-        if masters and rng.random() < look_alike_share:
+        if pending:
+            entity = pending.pop()
+        elif masters and rng.random() < look_alike_share:
             entity = _look_alike(rng, rng.choice(masters), used_duns)
+        elif rng.random() < chain_share:
+            pending = _branches(rng, used_duns)
+            entity = pending.pop()
         else:
             entity = _master(rng, used_duns)
         masters.append(entity)

@@ -53,12 +53,18 @@ def _generic_reader(field: models.Field) -> Callable[[models.Model], Any]:
 def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     if not objs:
         return
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(objs, batch_size=500)
-        return
     meta = model._meta
     pk = meta.pk
     auto_pk = isinstance(pk, models.AutoField | models.BigAutoField)
+    missing_ids = auto_pk and any(obj.pk is None for obj in objs)
+    if connection.vendor == "sqlite" and (
+        not missing_ids or (connection.in_atomic_block and all(obj.pk is None for obj in objs))
+    ):
+        _executemany_insert(model, objs, missing_ids)
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs, batch_size=500)
+        return
     with connection.cursor() as cursor:
         if auto_pk and any(obj.pk is None for obj in objs):
             missing = [obj for obj in objs if obj.pk is None]
@@ -75,6 +81,74 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
         with cursor.cursor.copy(sql) as copy:
             for obj in objs:
                 copy.write_row([read(obj) for read in readers])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+SQLITE_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.FloatField,
+    models.BooleanField,
+)
+
+
+def _sqlite_reader(field: models.Field) -> Callable[[models.Model], Any]:
+    """Fields whose SQLite value is the Python value read it directly (see PLAIN_FIELDS)."""
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    if isinstance(target, SQLITE_PLAIN):
+        return attrgetter(field.attname)
+    return _generic_reader(field)
+
+
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert plain rows (database values, in ``columns`` order) without model objects: for
+    narrow tables written by the thousand (blocking keys)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+
+
+def _executemany_insert(
+    model: type[models.Model], objs: Sequence[models.Model], new_ids: bool
+) -> None:
+    """SQLite: one prepared INSERT run for every row, the same values as ``bulk_create``
+    without compiling SQL for each chunk of objects.
+
+    With ``new_ids`` the table's auto-increment key numbers the rows: the ingest transaction
+    is the only writer (SQLite write transactions are exclusive, settings: IMMEDIATE), so the
+    rows get consecutive ids ending at ``last_insert_rowid()``.
+    """
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f.column and not (new_ids and f.primary_key)]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    readers = [_sqlite_reader(f) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})",
+            [[read(obj) for read in readers] for obj in objs],
+        )
+        if new_ids:
+            cursor.execute("SELECT last_insert_rowid()")
+            last = cursor.fetchone()[0]
+            for offset, obj in enumerate(objs):
+                obj.pk = last - len(objs) + 1 + offset
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -1,7 +1,17 @@
 from django.contrib import admin
 from django.db import transaction
 
-from matching.models import MatchKey, MatchRuleVersion
+from matching.models import (
+    DedupePair,
+    DedupeRun,
+    DedupeShard,
+    MatchDecision,
+    MatchKey,
+    MatchProfile,
+    MatchReview,
+    MatchRuleVersion,
+    NeverMatch,
+)
 from matching.rule_versions import save_rule_version
 
 
@@ -44,3 +54,79 @@ class MatchRuleVersionAdmin(admin.ModelAdmin):
                     pk=obj.pk
                 ).update(active=False)
             obj.save()
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The matcher's records are written by services only: the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MatchProfile)
+class MatchProfileAdmin(ReadOnlyAdmin):
+    list_display = ["source_record", "domain", "fingerprint"]
+    list_filter = ["domain"]
+    raw_id_fields = ["source_record"]
+
+
+@admin.register(MatchDecision)
+class MatchDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["source_record", "outcome", "golden_id", "probability", "rule", "created_at"]
+    list_filter = ["domain", "outcome"]
+    raw_id_fields = ["source_record"]
+
+
+@admin.register(MatchReview)
+class MatchReviewAdmin(ReadOnlyAdmin):
+    list_display = [
+        "source_record",
+        "candidate_golden_id",
+        "probability",
+        "status",
+        "raised_by",
+        "created_at",
+    ]
+    list_filter = ["domain", "status"]
+    raw_id_fields = ["source_record", "candidate_record"]
+
+
+@admin.register(NeverMatch)
+class NeverMatchAdmin(ReadOnlyAdmin):
+    list_display = ["left", "right", "decided_by", "reason", "created_at"]
+    list_filter = ["domain"]
+    raw_id_fields = ["left", "right"]
+
+
+class DedupeShardInline(admin.TabularInline):
+    model = DedupeShard
+    extra = 0
+    can_delete = False
+    readonly_fields = ["phase", "shard", "counts", "finished_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DedupeRun)
+class DedupeRunAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "domain", "status", "phase", "shards", "rule_version", "created_at"]
+    list_filter = ["domain", "status"]
+    inlines = [DedupeShardInline]
+
+
+@admin.register(DedupeShard)
+class DedupeShardAdmin(ReadOnlyAdmin):
+    list_display = ["run", "phase", "shard", "finished_at"]
+
+
+@admin.register(DedupePair)
+class DedupePairAdmin(ReadOnlyAdmin):
+    list_display = ["run", "left", "right", "probability"]
+    list_filter = ["run"]

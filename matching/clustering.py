@@ -2,15 +2,15 @@
 
 Linking every pair above the auto-match threshold and taking connected components lets one
 wrong or weak link chain two different entities together (A~B, B~C, yet A and C nothing
-alike). Within each component, groups are merged strongest link first, and two groups merge
-only when every pair across them is at least ``cluster_guard`` probable (pairs not scored yet
-are scored then): complete linkage. What the guard keeps apart is reported for review.
+alike). Groups are merged strongest link first (ties by record index, so the result does not
+depend on the order links arrive in), and two groups merge only when every pair across them is
+at least ``cluster_guard`` probable (pairs not scored yet are scored then): complete linkage.
+What the guard keeps apart is reported for review.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 Pair = tuple[int, int]
@@ -29,34 +29,58 @@ def cluster(
     links: Iterable[tuple[int, int, float]],
     guard: float,
     probability_of: Callable[[int, int], float],
+    probabilities_of: Callable[[Sequence[Pair]], Sequence[float]] | None = None,
 ) -> Clustering:
-    """``links``: auto-match pairs with their probability. ``probability_of`` scores any pair."""
-    links = sorted(links, key=lambda link: -link[2])
-    adjacency: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
-    for link in links:
-        adjacency[link[0]].append(link)
-        adjacency[link[1]].append(link)
+    """``links``: auto-match pairs with their probability. ``probability_of`` scores any pair;
+    ``probabilities_of``, when given, scores many at once (the pairs across two groups that
+    were not scored yet) and is used instead."""
+    ordered = sorted(
+        ((min(a, b), max(a, b), p) for a, b, p in links), key=lambda link: (-link[2], *link[:2])
+    )
     group_of = list(range(count))
-    members: dict[int, list[int]] = {i: [i] for i in range(count)}
-    known: dict[Pair, float] = {(min(a, b), max(a, b)): p for a, b, p in links}
+    members: dict[int, list[int]] = {}
+    known: dict[Pair, float] = {}
+    for a, b, p in ordered:
+        known.setdefault((a, b), p)
     held: list[tuple[int, int, float]] = []
 
-    def probability(a: int, b: int) -> float:
-        key = (min(a, b), max(a, b))
-        if key not in known:
-            known[key] = probability_of(*key)
-        return known[key]
+    def clears(left: list[int], right: list[int]) -> bool:
+        unknown = []
+        for x in left:
+            for y in right:
+                key = (x, y) if x < y else (y, x)
+                p = known.get(key)
+                if p is None:
+                    unknown.append(key)
+                elif p < guard:
+                    return False
+        if probabilities_of is not None and unknown:
+            for key, p in zip(unknown, probabilities_of(unknown), strict=True):
+                known[key] = float(p)
+        elif unknown:
+            for key in unknown:
+                known[key] = probability_of(*key)
+                if known[key] < guard:
+                    return False
+        return all(known[key] >= guard for key in unknown)
 
-    for a, b, p in links:
+    for a, b, p in ordered:
         ga, gb = group_of[a], group_of[b]
         if ga == gb:
             continue
-        if all(probability(x, y) >= guard for x in members[ga] for y in members[gb]):
+        left, right = members.get(ga, [ga]), members.get(gb, [gb])
+        if clears(left, right):
             keep, drop = (ga, gb) if ga < gb else (gb, ga)
-            for x in members[drop]:
+            merged = members.pop(keep, [keep])
+            dropped = members.pop(drop, [drop])
+            for x in dropped:
                 group_of[x] = keep
-            members[keep].extend(members.pop(drop))
+            merged.extend(dropped)
+            members[keep] = merged
         else:
             held.append((a, b, p))
-    cluster_of = {i: min(members[group_of[i]]) for i in range(count)}
+    cluster_of = {}
+    for i in range(count):
+        group = members.get(group_of[i])
+        cluster_of[i] = min(group) if group else i
     return Clustering(cluster_of, held)

@@ -125,18 +125,35 @@ def numeric(a: Features, b: Features, feature: str) -> float | None:
 
 
 def geo(a: Features, b: Features, feature: str) -> float | None:
-    """Similarity of two "lat,lon" features: 1 at the same point, 0 at 10 km or more."""
+    """Similarity of two "lat,lon" features: 1 at the same point, 0 at 10 km or more; None
+    when either is missing or is not a point ("n/a", "91,0", "1;2")."""
     pair = _pair(a, b, feature)
     if pair is None:
         return None
-    (lat1, lon1), (lat2, lon2) = (map(float, p.split(",")) for p in pair)
+    first, second = _point(pair[0]), _point(pair[1])
+    if first is None or second is None:
+        return None
+    (lat1, lon1), (lat2, lon2) = first, second
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
     h = (
         math.sin((phi2 - phi1) / 2) ** 2
         + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
     )
-    km = 2 * 6371 * math.asin(math.sqrt(h))
+    km = 2 * 6371 * math.asin(math.sqrt(min(1.0, max(0.0, h))))
     return max(0.0, 1 - km / 10)
+
+
+def _point(value: str) -> tuple[float, float] | None:
+    parts = value.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # NaN fails both
+        return None
+    return lat, lon
 
 
 SCALAR: dict[str, Scalar] = {
@@ -151,6 +168,14 @@ SCALAR: dict[str, Scalar] = {
 }
 
 
+def _cpdist(scorer: Callable[..., float], left: list[str], right: list[str]) -> np.ndarray:
+    """rapidfuzz's pairwise scores in double precision: its default float32 turns 0.9 into
+    0.8999999762, below a level starting at 0.9 that the scalar form reaches."""
+    # Threads cost more than they save on the few pairs of an online match.
+    workers = -1 if len(left) >= 20_000 else 1
+    return process.cpdist(left, right, scorer=scorer, dtype=np.float64, workers=workers)
+
+
 def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.ndarray:
     """Similarities of many pairs (left[i], right[i]); NaN where either side is missing."""
     lhs = np.asarray(left, dtype=object)
@@ -163,17 +188,13 @@ def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.nda
     if comparator == "exact":
         values = (lhs[present] == rhs[present]).astype(float)
     elif comparator == "jaro_winkler":
-        values = process.cpdist(ls, rs, scorer=JaroWinkler.normalized_similarity, workers=-1)
+        values = _cpdist(JaroWinkler.normalized_similarity, ls, rs)
     elif comparator == "levenshtein":
-        values = process.cpdist(ls, rs, scorer=Levenshtein.normalized_similarity, workers=-1)
+        values = _cpdist(Levenshtein.normalized_similarity, ls, rs)
     elif comparator == "token_set":
-        values = process.cpdist(ls, rs, scorer=fuzz.token_set_ratio, workers=-1) / 100
+        values = _cpdist(fuzz.token_set_ratio, ls, rs) / 100
     elif comparator == "name":
-        token = process.cpdist(ls, rs, scorer=fuzz.token_set_ratio, workers=-1) / 100
-        jw = process.cpdist(ls, rs, scorer=JaroWinkler.normalized_similarity, workers=-1)
-        values = np.maximum(token, jw)
-        for i in np.flatnonzero(values < ABBREVIATION_SCORE):
-            values[i] = max(values[i], _abbreviation_score(ls[i], rs[i]))
+        values = _vector_name(ls, rs)
     else:
         scalar = SCALAR[comparator]
         values = np.array(
@@ -183,10 +204,34 @@ def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.nda
     return out
 
 
+def _vector_name(left: list[str], right: list[str]) -> np.ndarray:
+    """``name`` for many present pairs. The abbreviation test runs only on pairs that score
+    below ``ABBREVIATION_SCORE`` and whose shorter name is one word of two letters or more (an
+    abbreviation is nothing else): most pairs are settled without a Python call each."""
+    token = _cpdist(fuzz.token_set_ratio, left, right) / 100
+    jw = _cpdist(JaroWinkler.normalized_similarity, left, right)
+    values = np.maximum(token, jw)
+    low = values < ABBREVIATION_SCORE
+    if not low.any():
+        return values
+    lengths_left = np.fromiter(map(len, left), dtype=np.int64, count=len(left))
+    lengths_right = np.fromiter(map(len, right), dtype=np.int64, count=len(right))
+    one_word_left = np.fromiter((" " not in x for x in left), dtype=bool, count=len(left))
+    one_word_right = np.fromiter((" " not in x for x in right), dtype=bool, count=len(right))
+    left_short = lengths_left <= lengths_right
+    short_length = np.where(left_short, lengths_left, lengths_right)
+    short_one_word = np.where(left_short, one_word_left, one_word_right)
+    for i in np.flatnonzero(low & (short_length >= 2) & short_one_word):
+        values[i] = max(values[i], _abbreviation_score(left[i], right[i]))
+    return values
+
+
 def vector_with_features(
     comparator: str, feature: str, features: Sequence[Features], left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
     """Like ``vector``, for comparators that read more than one feature of each record."""
+    if comparator == "phone":
+        return _vector_phone(feature, features, left, right)
     out = np.full(len(left), np.nan)
     for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
         value = SCALAR[comparator](features[a], features[b], feature)
@@ -195,4 +240,39 @@ def vector_with_features(
     return out
 
 
+def _vector_phone(
+    feature: str, features: Sequence[Features], left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """``phone`` for many pairs, column-wise: the same numbers as the scalar form."""
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    out = np.full(len(left), np.nan)
+    if not len(left):
+        return out
+    # Only the records the pairs name, once each.
+    used, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+    digits_name = f"{feature}.digits"
+    numbers = np.asarray([features[i].get(feature, "") for i in used.tolist()], dtype=object)
+    digits = np.asarray([features[i].get(digits_name, "") for i in used.tolist()], dtype=object)
+    lpos, rpos = inverse[: len(left)], inverse[len(left) :]
+    number_a, number_b = numbers[lpos], numbers[rpos]
+    present = (number_a != "") & (number_b != "")
+    if not present.any():
+        return out
+    number_a, number_b = number_a[present], number_b[present]
+    digits_a, digits_b = digits[lpos][present], digits[rpos][present]
+    both_digits = (digits_a != "") & (digits_b != "")
+    same = (number_a == number_b) | (both_digits & (digits_a == digits_b))
+    values = np.zeros(len(number_a))
+    values[same] = 1.0
+    edit = both_digits & ~same
+    if edit.any():
+        values[edit] = _cpdist(
+            Levenshtein.normalized_similarity, list(digits_a[edit]), list(digits_b[edit])
+        )
+    out[present] = values
+    return out
+
+
 MULTI_FEATURE = frozenset({"phone"})
+"""Comparators that read more than one feature of each record: ``vector_with_features``."""

@@ -3,13 +3,20 @@
 Each attribute is standardised by its kind (declared in the domain's match rules) into one or
 more named features: ``name`` gives ``name`` (the standard name), ``name.tokens``,
 ``name.initials``, ``name.phonetic``; ``address_line1`` gives ``address_line1`` and
-``address_line1.number``; ``phone`` gives ``phone`` and ``phone.ext``. A record's features are a
-flat dict of strings ("" when missing); the raw value stays in the record.
+``address_line1.number``; ``phone`` gives ``phone``, ``phone.ext`` and ``phone.digits``; ``tax_id``
+gives ``tax_id`` with its country prefix (only when the country is known) and
+``tax_id.national``. A record's features are a flat dict of strings ("" when missing); the raw
+value stays in the record.
+
+What a kind derives from one raw value (and the record's country, for the kinds that read it)
+is cached: files repeat towns, streets, companies and phones, and extraction is the first cost
+of matching a large file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import jellyfish
@@ -18,80 +25,122 @@ from matching import standardise as std
 
 Features = dict[str, str]
 STREET_SUFFIXES = frozenset(std.STREET_WORDS.values())
+Parts = tuple[tuple[str, str], ...]
+"""(suffix, value) pairs: the feature ``name + suffix`` has ``value`` ("" suffix: the value)."""
+CACHE_SIZE = 65536
 
 
-def _word_features(name: str, value: str, out: Features) -> None:
+def _word_parts(value: str) -> Parts:
     """The value and the word-based keys names are blocked on."""
     words = value.split()
-    out[name] = value
-    out[f"{name}.initials"] = "".join(w[0] for w in words)
-    out[f"{name}.first"] = words[0] if words else ""
-    out[f"{name}.phonetic"] = jellyfish.metaphone(words[0])[:4] if words else ""
-    out[f"{name}.prefix"] = value.replace(" ", "")[:3]
+    return (
+        ("", value),
+        (".initials", "".join(w[0] for w in words)),
+        (".first", words[0] if words else ""),
+        (".phonetic", jellyfish.metaphone(words[0])[:4] if words else ""),
+        (".prefix", value.replace(" ", "")[:3]),
+    )
 
 
-def _company_name(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+@lru_cache(maxsize=CACHE_SIZE)
+def _company_name_parts(raw: str) -> Parts:
     value = std.company_name(raw)
-    _word_features(name, value, out)
-    out[f"{name}.sorted"] = " ".join(sorted(value.split()))
+    return (*_word_parts(value), (".sorted", " ".join(sorted(value.split()))))
 
 
-def _text(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
-    _word_features(name, std.text(raw), out)
+@lru_cache(maxsize=CACHE_SIZE)
+def _text_parts(raw: str) -> Parts:
+    return _word_parts(std.text(raw))
 
 
-def _street(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+@lru_cache(maxsize=CACHE_SIZE)
+def _street_parts(raw: str) -> Parts:
     value = std.street(raw)
     number = std.house_number(value)
     rest = [w for w in value.split() if w != number]
-    out[name] = value
-    out[f"{name}.number"] = number
-    out[f"{name}.first"] = rest[0] if rest else ""
-    out[f"{name}.phonetic"] = jellyfish.metaphone(rest[0])[:4] if rest else ""
     # The street's own name: its longest word without digits that is not a suffix or unit
     # ("u4j4 Daisy Pl" and "24h4d Daisy Place" both give "daisy").
     words = [w for w in rest if w.isalpha() and w not in STREET_SUFFIXES]
-    out[f"{name}.key"] = max(words, key=len) if words else ""
+    return (
+        ("", value),
+        (".number", number),
+        (".first", rest[0] if rest else ""),
+        (".phonetic", jellyfish.metaphone(rest[0])[:4] if rest else ""),
+        (".key", max(words, key=len) if words else ""),
+    )
 
 
-def _phone(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
-    e164, ext = std.phone(raw, _record_country(record))
-    out[name] = e164
-    out[f"{name}.ext"] = ext
+@lru_cache(maxsize=CACHE_SIZE)
+def _phone_parts(raw: str, country: str | None) -> Parts:
+    e164, ext = std.phone(raw, country)
     # Every digit, extension included, without leading 1s: survives regrouped, run-together
     # and doubled country codes ("+1 (13) 505-5501882258" = "+1-350-555-0188 x2258").
-    out[f"{name}.digits"] = "".join(ch for ch in raw if ch.isdigit()).lstrip("1")
+    return (("", e164), (".ext", ext), (".digits", std.digits(raw).lstrip("1")))
 
 
-def _postal_code(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
-    value = std.postal_code(raw, _record_country(record))
-    out[name] = value
-    out[f"{name}.trimmed"] = value.lstrip("0")
+@lru_cache(maxsize=CACHE_SIZE)
+def _postal_code_parts(raw: str, country: str | None) -> Parts:
+    value = std.postal_code(raw, country)
+    return (("", value), (".trimmed", value.lstrip("0")))
 
 
-def _gtin(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+def _gtin_parts(raw: str) -> Parts:
     value, valid = std.gtin(raw)
-    out[name] = value
-    out[f"{name}.valid"] = "1" if valid else ""
+    return (("", value), (".valid", "1" if valid else ""))
 
 
-def _email(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+def _email_parts(raw: str) -> Parts:
     value = std.email(raw)
-    out[name] = value
-    out[f"{name}.domain"] = std.email_domain(value)
+    return (("", value), (".domain", std.email_domain(value)))
 
 
-def _code(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+@lru_cache(maxsize=CACHE_SIZE)
+def _code_parts(raw: str) -> Parts:
     value = std.code(raw)
     half = len(value) // 2
-    out[name] = value
     # A one-character typo leaves one half intact: both halves block.
-    out[f"{name}.head"] = value[: half + 1] if len(value) >= 4 else ""
-    out[f"{name}.tail"] = value[half:] if len(value) >= 4 else ""
-    out[f"{name}.ends"] = value[:2] + value[-2:] if len(value) >= 5 else ""
+    return (
+        ("", value),
+        (".head", value[: half + 1] if len(value) >= 4 else ""),
+        (".tail", value[half:] if len(value) >= 4 else ""),
+        (".ends", value[:2] + value[-2:] if len(value) >= 5 else ""),
+    )
 
 
-def _simple(function: Callable[[str], str]) -> Callable[[str, str, dict[str, Any], Features], None]:
+@lru_cache(maxsize=CACHE_SIZE)
+def _tax_id_parts(raw: str, country: str | None) -> Parts:
+    """``tax_id`` with its country prefix (the value's own, else the record's country) and
+    ``tax_id.national`` without it. A value with neither a prefix nor a country has no
+    ``tax_id``: it cannot tell GB123456789 from DE123456789, so it neither decides a match nor
+    excludes one (rules may still block on ``tax_id.national``)."""
+    prefix, national = std.tax_id_parts(raw, country)
+    return (("", prefix + national if prefix else ""), (".national", national))
+
+
+Extractor = Callable[[str, str, dict[str, Any], Features], None]
+
+
+def _of_value(parts: Callable[[str], Parts]) -> Extractor:
+    """An extractor for a kind whose features depend on the value alone."""
+
+    def extract(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+        for suffix, value in parts(raw):
+            out[name + suffix] = value
+
+    return extract
+
+
+def _with_country(parts: Callable[[str, str | None], Parts]) -> Extractor:
+    """An extractor for a kind whose features depend on the record's country too."""
+
+    def extract(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
+        for suffix, value in parts(raw, _record_country(record)):
+            out[name + suffix] = value
+
+    return extract
+
+
+def _simple(function: Callable[[str], str]) -> Extractor:
     def extract(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
         out[name] = function(raw)
 
@@ -114,18 +163,18 @@ def _record_country(record: dict[str, Any]) -> str | None:
     return std.country(raw) if isinstance(raw, str) and raw.strip() else None
 
 
-KINDS: dict[str, Callable[[str, str, dict[str, Any], Features], None]] = {
-    "company_name": _company_name,
-    "text": _text,
-    "street": _street,
-    "phone": _phone,
-    "postal_code": _postal_code,
-    "gtin": _gtin,
-    "email": _email,
+KINDS: dict[str, Extractor] = {
+    "company_name": _of_value(_company_name_parts),
+    "text": _of_value(_text_parts),
+    "street": _of_value(_street_parts),
+    "phone": _with_country(_phone_parts),
+    "postal_code": _with_country(_postal_code_parts),
+    "gtin": _of_value(_gtin_parts),
+    "email": _of_value(_email_parts),
     "website": _simple(std.website_domain),
-    "code": _code,
+    "code": _of_value(_code_parts),
     "duns": _simple(std.duns),
-    "tax_id": _simple(std.tax_id),
+    "tax_id": _with_country(_tax_id_parts),
     "country": _simple(std.country),
     "region": _simple(std.region),
     "label": _simple(std.label),
@@ -138,7 +187,9 @@ def extract(attributes: dict[str, str], record: dict[str, Any]) -> Features:
     out: Features = {}
     for name, kind in attributes.items():
         raw = record.get(name)
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if raw is None:
             continue
-        KINDS[kind](name, str(raw).strip(), record, out)
+        text = raw.strip() if isinstance(raw, str) else str(raw).strip()
+        if text:
+            KINDS[kind](name, text, record, out)
     return {k: v for k, v in out.items() if v}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from matching.rules import RuleSet
 from matching.scoring import score_pair, score_pairs
 
 KEY_COLUMNS = ("source_system", "source_id")
+BATCH = 64
+"""The cluster guard scores this many unscored pairs or more in one ``score_pairs`` call."""
 
 
 @dataclass
@@ -58,13 +60,26 @@ def match_records(rules: RuleSet, records: list[dict[str, Any]]) -> FileMatch:
     features = [extract(rules.attributes, record) for record in records]
     left, right = candidate_pairs(rules, features)
     probability, levels = score_pairs(rules, features, left, right)
-    auto = probability >= rules.thresholds.auto_match
+    auto = np.flatnonzero(probability >= rules.thresholds.auto_match)
     links = zip(left[auto].tolist(), right[auto].tolist(), probability[auto].tolist(), strict=True)
 
     def probability_of(a: int, b: int) -> float:
         return score_pair(rules, features[a], features[b]).probability
 
-    clustering = cluster(len(records), links, rules.thresholds.cluster_guard, probability_of)
+    def probabilities_of(pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """The pairs the cluster guard asks about: a few one by one, many together (over just
+        their records: ``score_pairs`` costs a little per call and per record)."""
+        if len(pairs) < BATCH:
+            return np.array([probability_of(a, b) for a, b in pairs])
+        ids = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        involved, local = np.unique(ids, return_inverse=True)
+        local = local.reshape(-1, 2)
+        subset = [features[i] for i in involved.tolist()]
+        return score_pairs(rules, subset, local[:, 0], local[:, 1])[0]
+
+    clustering = cluster(
+        len(records), links, rules.thresholds.cluster_guard, probability_of, probabilities_of
+    )
     return FileMatch(records, features, left, right, probability, levels, clustering)
 
 

@@ -38,3 +38,11 @@ def save_rule_version(
         row.full_clean()
         row.save()
         return row
+
+
+def rules_if_any(domain: str) -> RuleSet | None:
+    """The domain's active rules, or None for a domain matched by identifiers only (price)."""
+    try:
+        return active_rules(domain)
+    except KeyError:
+        return None

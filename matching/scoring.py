@@ -1,10 +1,18 @@
 """Scoring a pair of records: Fellegi-Sunter weights, strong identifiers, and the explanation.
 
 The match weight is the prior's log-odds plus, for each comparison, the weight of the level the
-pair falls in (log2 m/u; a missing value weighs nothing). The probability is the logistic of the
-weight. Then identifiers decide: equal valid decisive identifiers (tax id, GTIN) make a match;
-different exclusive identifiers cap the probability below the auto-match threshold, so such a
-pair can go to review but never merge by itself.
+pair falls in (log2 m/u; a missing value weighs nothing). Evidence groups then cap what
+comparisons measuring one thing may add together (city, region, postal code and country are one
+locality): in the order declared, a group whose positive weights exceed its ``max_weight`` loses
+the excess, and its members' positive weights shrink in proportion, so a later group containing
+an earlier one (the address: street plus locality) counts the earlier one at its capped value.
+The probability is the logistic of the weight. A rule set may require key evidence for an
+auto-match (``auto_match_requires``: comparisons, such as the name, the street or a phone, and
+the weight a level must have to count): a pair with none of it, however much its weaker
+evidence adds up to (the same town, region and industry), stays below the auto-match threshold
+and goes to review at most. Then identifiers decide: equal valid decisive
+identifiers (tax id, GTIN) make a match; different exclusive identifiers cap the probability
+below the auto-match threshold, so such a pair can go to review but never merge by itself.
 """
 
 from __future__ import annotations
@@ -20,6 +28,14 @@ from matching.rules import RuleSet
 
 DECIDED = 0.999999
 """Probability given to a pair whose decisive identifiers agree."""
+BELOW = 1e-6
+"""How far below the auto-match threshold a capped probability stays: far enough that it still
+reads below the threshold when printed with six decimals."""
+TOLERANCE = 1e-6
+"""A similarity this close under a level's minimum is in the level: vector comparators give
+float32 similarities (rapidfuzz ``cpdist``), so 0.9 may arrive as 0.8999999762."""
+CHUNK = 250_000
+"""``score_pairs`` works through this many pairs at a time, to bound its memory."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +81,37 @@ def identifier_verdict(rules: RuleSet, a: Features, b: Features) -> str:
     return ""
 
 
+def _requirement(rules: RuleSet) -> tuple[list[int], float] | None:
+    """(comparison positions, minimum level weight) of the rule set's auto-match requirement:
+    ``auto_match_requires`` ({"comparisons": [...], "min_weight": bits}), read from the rule
+    set's ``meta`` until it is a field of its own."""
+    spec = getattr(rules, "auto_match_requires", None) or rules.meta.get("auto_match_requires")
+    if not spec:
+        return None
+    position = {c.name: i for i, c in enumerate(rules.comparisons)}
+    return [position[n] for n in spec["comparisons"] if n in position], float(
+        spec.get("min_weight", 0.0)
+    )
+
+
+def _level_index(levels: tuple[Any, ...], similarity: float | None) -> int | None:
+    if similarity is None:
+        return None
+    for index, level in enumerate(levels):
+        if similarity >= level.min_similarity - TOLERANCE:
+            return index
+    return len(levels) - 1
+
+
 def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
     weight = rules.prior_weight
     explanation = []
+    contributions = []
     for comparison in rules.comparisons:
         similarity = comparators.SCALAR[comparison.comparator](a, b, comparison.feature)
-        index = comparison.level_index(similarity)
+        index = _level_index(comparison.levels, similarity)
         contribution = 0.0 if index is None else comparison.levels[index].weight
+        contributions.append(contribution)
         weight += contribution
         explanation.append(
             {
@@ -85,13 +125,10 @@ def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
                 "contribution": round(contribution, 3),
             }
         )
-    contributions = {e["comparison"]: e["contribution"] for e in explanation}
-    for group in rules.groups:
-        excess = (
-            sum(max(contributions.get(n, 0.0), 0.0) for n in group.comparisons) - group.max_weight
-        )
-        if excess > 0:
-            weight -= excess
+    positive = np.clip(np.asarray(contributions, dtype=float)[:, None], 0.0, None)
+    for group, excess in zip(rules.groups, _cap_groups(rules, positive), strict=True):
+        if excess[0] > 0:
+            weight -= excess[0]
             explanation.append(
                 {
                     "comparison": f"{group.name} (capped)",
@@ -101,15 +138,37 @@ def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
                     "comparator": "evidence cap",
                     "similarity": None,
                     "level": f"at most {group.max_weight:g}",
-                    "contribution": round(-excess, 3),
+                    "contribution": round(-float(excess[0]), 3),
                 }
             )
     probability = 1 / (1 + 2 ** (-weight))
     verdict = identifier_verdict(rules, a, b)
+    requirement = _requirement(rules)
+    if (
+        requirement is not None
+        and verdict != "decided"
+        and probability > _below(rules.thresholds.auto_match)
+        and not any(contributions[i] >= requirement[1] for i in requirement[0])
+    ):
+        names = ", ".join(rules.comparisons[i].name for i in requirement[0])
+        explanation.append(
+            {
+                "comparison": "auto-match requirement",
+                "feature": None,
+                "left": None,
+                "right": None,
+                "comparator": "requirement",
+                "similarity": None,
+                "level": f"not met: no {names} weighing {requirement[1]:g} or more",
+                "contribution": 0.0,
+            }
+        )
+        probability = _below(rules.thresholds.auto_match)
+        verdict = verdict or "key evidence missing"
     if verdict == "decided":
         identifiers = sum(
-            e["contribution"]
-            for e, c in zip(explanation[: len(rules.comparisons)], rules.comparisons, strict=True)
+            contribution
+            for contribution, c in zip(contributions, rules.comparisons, strict=True)
             if c.feature in rules.decisive
         )
         if weight - rules.prior_weight - identifiers < rules.decisive_veto:
@@ -118,7 +177,26 @@ def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
     return PairScore(probability, weight, explanation, verdict or "weights", rules.version)
 
 
+def _cap_groups(rules: RuleSet, positive: np.ndarray) -> list[np.ndarray]:
+    """Each evidence group's excess per pair, in the groups' order; ``positive`` (comparisons x
+    pairs: the positive part of each contribution) is scaled down in place as groups cap."""
+    position = {c.name: i for i, c in enumerate(rules.comparisons)}
+    excesses = []
+    for group in rules.groups:
+        members = [position[n] for n in group.comparisons if n in position]
+        total = positive[members].sum(axis=0)
+        excess = np.clip(total - group.max_weight, 0.0, None)
+        capped = excess > 0
+        if capped.any():
+            scale = np.where(capped, group.max_weight / np.where(capped, total, 1.0), 1.0)
+            positive[np.ix_(members, np.flatnonzero(capped))] *= scale[capped]
+        excesses.append(excess)
+    return excesses
+
+
 def _apply_verdict(rules: RuleSet, probability: float, verdict: str) -> float:
+    if verdict == "key evidence missing":
+        return probability
     if verdict == "identifier contradicted":
         return min(max(probability, rules.thresholds.review), _below(rules.thresholds.auto_match))
     if verdict == "excluded":
@@ -129,7 +207,7 @@ def _apply_verdict(rules: RuleSet, probability: float, verdict: str) -> float:
 
 
 def _below(threshold: float) -> float:
-    return np.nextafter(threshold, 0.0).item()
+    return threshold - BELOW
 
 
 def score_pairs(
@@ -137,12 +215,42 @@ def score_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities and levels of many pairs (features[left[i]], features[right[i]]).
 
-    The same numbers as ``score_pair``, computed column by column; ``levels`` holds each
-    comparison's level index per pair (-1 when missing) for training and explanations.
+    The same numbers as ``score_pair``, computed column by column, ``CHUNK`` pairs at a time;
+    ``levels`` holds each comparison's level index per pair (-1 when missing) for training and
+    explanations.
     """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    count = len(left)
+    probability = np.empty(count)
+    levels = np.full((len(rules.comparisons), count), -1, dtype=np.int16)
+    columns: dict[str, np.ndarray] = {}
+
+    def column(feature: str) -> np.ndarray:
+        if feature not in columns:
+            columns[feature] = np.asarray([f.get(feature, "") for f in features], dtype=object)
+        return columns[feature]
+
+    verdicts = _Verdicts(rules, features, column)
+    for start in range(0, count, CHUNK):
+        part = slice(start, min(start + CHUNK, count))
+        probability[part] = _score_chunk(
+            rules, features, column, verdicts, left[part], right[part], levels[:, part]
+        )
+    return probability, levels
+
+
+def _score_chunk(
+    rules: RuleSet,
+    features: list[Features],
+    column: Any,
+    verdicts: _Verdicts,
+    left: np.ndarray,
+    right: np.ndarray,
+    levels: np.ndarray,
+) -> np.ndarray:
     count = len(left)
     weight = np.full(count, rules.prior_weight)
-    levels = np.full((len(rules.comparisons), count), -1, dtype=np.int16)
     contributions = np.zeros((len(rules.comparisons), count))
     for c_index, comparison in enumerate(rules.comparisons):
         if comparison.comparator in comparators.MULTI_FEATURE:
@@ -150,64 +258,64 @@ def score_pairs(
                 comparison.comparator, comparison.feature, features, left, right
             )
         else:
-            column = [f.get(comparison.feature, "") for f in features]
-            values = np.asarray(column, dtype=object)
+            values = column(comparison.feature)
             similarity = comparators.vector(comparison.comparator, values[left], values[right])
+        similarity = np.asarray(similarity, dtype=float)
         present = ~np.isnan(similarity)
         index = np.full(count, len(comparison.levels) - 1, dtype=np.int16)
         for l_index in range(len(comparison.levels) - 1, -1, -1):
-            index[similarity >= comparison.levels[l_index].min_similarity] = l_index
+            index[similarity >= comparison.levels[l_index].min_similarity - TOLERANCE] = l_index
         weights = np.array([level.weight for level in comparison.levels])
         contributions[c_index] = np.where(present, weights[index], 0.0)
         weight += contributions[c_index]
         levels[c_index] = np.where(present, index, -1)
-    position = {c.name: i for i, c in enumerate(rules.comparisons)}
-    for group in rules.groups:
-        members = [position[n] for n in group.comparisons if n in position]
-        positive = np.clip(contributions[members], 0.0, None).sum(axis=0)
-        weight -= np.clip(positive - group.max_weight, 0.0, None)
+    positive = np.clip(contributions, 0.0, None)
+    for excess in _cap_groups(rules, positive):
+        weight -= excess
     probability = 1 / (1 + np.exp2(-weight))
-    decided, excluded = _verdicts(rules, features, left, right)
+    below = _below(rules.thresholds.auto_match)
+    requirement = _requirement(rules)
+    if requirement is not None:
+        met = (contributions[requirement[0]] >= requirement[1]).any(axis=0)
+        probability = np.where(met, probability, np.minimum(probability, below))
+    decided, excluded = verdicts(left, right)
     identifier_rows = [i for i, c in enumerate(rules.comparisons) if c.feature in rules.decisive]
     others = weight - rules.prior_weight - contributions[identifier_rows].sum(axis=0)
     contradicted = decided & (others < rules.decisive_veto)
     decided &= ~contradicted
     probability = np.where(
         contradicted,
-        np.minimum(
-            np.maximum(probability, rules.thresholds.review), _below(rules.thresholds.auto_match)
-        ),
+        np.minimum(np.maximum(probability, rules.thresholds.review), below),
         probability,
     )
     probability = np.where(decided, np.maximum(probability, DECIDED), probability)
-    probability = np.where(
-        excluded, np.minimum(probability, _below(rules.thresholds.auto_match)), probability
-    )
-    return probability, levels
+    return np.where(excluded, np.minimum(probability, below), probability)
 
 
-def _verdicts(
-    rules: RuleSet, features: list[Features], left: np.ndarray, right: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+class _Verdicts:
     """``identifier_verdict`` for many pairs: (decided, excluded) boolean arrays."""
 
-    def column(feature: str) -> np.ndarray:
-        return np.asarray([f.get(feature, "") for f in features], dtype=object)
+    def __init__(self, rules: RuleSet, features: list[Features], column: Any) -> None:
+        self.exclusive = [column(f) for f in rules.exclusive]
+        self.never_together = []
+        for feature, kinds in rules.never_together:
+            values = column(feature)
+            self.never_together.append((values, np.isin(values, list(kinds))))
+        self.decisive = []
+        for feature in rules.decisive:
+            valid = np.asarray([_valid(rules, f, feature) for f in features], dtype=bool)
+            self.decisive.append((column(feature), valid))
 
-    excluded = np.zeros(len(left), dtype=bool)
-    for feature in rules.exclusive:
-        values = column(feature)
-        lv, rv = values[left], values[right]
-        excluded |= (lv != "") & (rv != "") & (lv != rv)
-    for feature, kinds in rules.never_together:
-        values = column(feature)
-        inside = np.isin(values, list(kinds))
-        lv, rv = values[left], values[right]
-        excluded |= (lv != "") & (rv != "") & (inside[left] != inside[right])
-    decided = np.zeros(len(left), dtype=bool)
-    for feature in rules.decisive:
-        values = column(feature)
-        valid = np.asarray([_valid(rules, f, feature) for f in features], dtype=bool)
-        lv, rv = values[left], values[right]
-        decided |= (lv != "") & (lv == rv) & valid[left] & valid[right]
-    return decided & ~excluded, excluded
+    def __call__(self, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        excluded = np.zeros(len(left), dtype=bool)
+        for values in self.exclusive:
+            lv, rv = values[left], values[right]
+            excluded |= (lv != "") & (rv != "") & (lv != rv)
+        for values, inside in self.never_together:
+            lv, rv = values[left], values[right]
+            excluded |= (lv != "") & (rv != "") & (inside[left] != inside[right])
+        decided = np.zeros(len(left), dtype=bool)
+        for values, valid in self.decisive:
+            lv, rv = values[left], values[right]
+            decided |= (lv != "") & (lv == rv) & valid[left] & valid[right]
+        return decided & ~excluded, excluded

@@ -39,6 +39,8 @@ from golden_records.pipeline import PreparedRecord, prepare_record
 from golden_records.services.locks import lock_entities
 from golden_records.services.ownership import apply_ownership
 from matching.models import MatchKey
+from matching.online import OnlineDecision, OnlineMatcher, index_source_records, record_decisions
+from matching.rule_versions import rules_if_any
 from matching.services import ExactLinker, identifier_keys, match_key_rows
 
 
@@ -156,6 +158,10 @@ class _Batch:
         self.origin = origin
         self.model = GOLDEN_MODELS[spec.name]
         self.now = timezone.now()
+        self.rules = rules_if_any(spec.name)
+        self.matcher: OnlineMatcher | None = None
+        self.decisions: list[tuple[int, OnlineDecision]] = []
+        self.matched: list[PreparedRecord] = []
 
     def run(self, records: list[PreparedRecord]) -> None:
         lock_entities(self._entity_locks(records))
@@ -186,7 +192,11 @@ class _Batch:
         self._check_overlaps(changed, references)
         changed = [(r, current) for r, current in changed if r.ok]
 
-        new_golden_ids = self._link([r for r, current in changed if current is None], references)
+        new_golden_ids = self._link(
+            [r for r, current in changed if current is None],
+            references,
+            [(r, current) for r, current in changed if current is not None],
+        )
         created, updated = self._write_source_records(changed, references)
         touched = self._resolve_waiting_references(created)
         own_domain = touched.pop(self.spec.name, set())
@@ -368,6 +378,47 @@ class _Batch:
     # -- linking and writing ----------------------------------------------------------------------
 
     def _link(
+        self,
+        new_records: Sequence[PreparedRecord],
+        references: dict[int, dict[str, Any]],
+        updated: Sequence[tuple[PreparedRecord, SourceRecord]],
+    ) -> set[uuid.UUID]:
+        if self.rules is not None:
+            return self._match(new_records, updated)
+        return self._link_exact(new_records, references)
+
+    def _match(
+        self,
+        new_records: Sequence[PreparedRecord],
+        updated: Sequence[tuple[PreparedRecord, SourceRecord]],
+    ) -> set[uuid.UUID]:
+        """Domains with match rules: the matcher decides (identifiers are rules of its own).
+        Records this batch changes take part with their new values."""
+        self.matcher = OnlineMatcher(self.rules)
+        self.matched = list(new_records)
+        self.matcher.prepare(
+            [r.canonical for r in new_records],
+            [(current.pk, current.golden_id, r.canonical) for r, current in updated],
+        )
+        created: set[uuid.UUID] = set()
+        golden_of_peer: dict[int, uuid.UUID] = {}
+        for position, record in enumerate(new_records):
+            decision = self.matcher.decide(position, golden_of_peer)
+            if decision.golden_id is not None:
+                record.golden_id = decision.golden_id
+                record.action = Action.LINKED
+                reason = self.matcher.explain(position, decision.best)["reason"]
+                record.link_rule = f"match:{reason}"
+            else:
+                record.golden_id = new_golden_id()
+                record.action = Action.CREATED
+                record.link_rule = "new:review" if decision.outcome == "review" else "new"
+                created.add(record.golden_id)
+            golden_of_peer[position] = record.golden_id
+            self.decisions.append((position, decision))
+        return created
+
+    def _link_exact(
         self, new_records: Sequence[PreparedRecord], references: dict[int, dict[str, Any]]
     ) -> set[uuid.UUID]:
         keysets = {
@@ -477,7 +528,36 @@ class _Batch:
                     )
         bulk_insert(MatchKey, keys)
         bulk_insert(PendingReference, pending)
+        if self.rules is not None:
+            self._index_for_matching(created, updated)
         return created, updated
+
+    def _index_for_matching(
+        self, created: Sequence[SourceRecord], updated: Sequence[SourceRecord]
+    ) -> None:
+        """Profiles and blocking keys of the written records; the decisions and reviews."""
+        assert self.rules is not None
+        if self.matcher is not None and self.matched:
+            by_source_id = {sr.source_id: sr for sr in created}
+            record_of = {
+                position: by_source_id[record.source_id]
+                for position, record in enumerate(self.matched)
+            }
+            # The matcher standardised the new records already, in the same order.
+            index_source_records(
+                self.rules,
+                [record_of[p] for p in range(len(self.matched))],
+                self.matcher.features,
+                replace=False,
+            )
+            record_decisions(
+                self.matcher,
+                self.decisions,
+                record_of,
+                f"matcher ({self.origin.actor_type}: {self.origin.actor})",
+                self.now,
+            )
+        index_source_records(self.rules, list(updated))
 
 
 def _refresh_match_keys(source_records: Sequence[SourceRecord]) -> None:

@@ -27,6 +27,7 @@ from golden_records.models import (
     new_golden_id,
 )
 from golden_records.services.ownership import apply_ownership
+from matching.memory import remember_never_match
 from matching.models import MatchKey
 
 
@@ -188,6 +189,15 @@ def unmerge(
         _move_source_records(moving, new_id, "unmerge", origin)
         apply_ownership(domain, [golden_id], origin, new_golden_ids=[new_id])
         _re_resolve_references(domain, moving, origin)
+        # A steward who splits records apart has said they are different: matching must not
+        # put them together again (until a compared attribute changes).
+        staying = [r.pk for r in linked if r not in moving]
+        remember_never_match(
+            domain,
+            [(a.pk, b) for a in moving for b in staying],
+            f"{origin.actor_type}:{origin.actor}",
+            f"unmerged from {golden_id}",
+        )
         return new_id
 
 

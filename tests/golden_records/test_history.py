@@ -61,12 +61,16 @@ def test_rule_edits_record_the_user():
 
 
 def test_every_model_has_an_admin():
-    """Meta-test: a new model without an admin page fails here."""
+    """Meta-test: a new model without an admin page fails here. Django's admin cannot show
+    models with a composite primary key (BlockKey: hashes, read through MatchProfile)."""
+    from django.db.models import CompositePrimaryKey
+
     missing = [
         model._meta.label
         for app in ("golden_records", "matching", "stewardship", "sync")
         for model in apps.get_app_config(app).get_models()
         if not model._meta.label.split(".")[1].startswith("Historical")
+        and not isinstance(model._meta.pk, CompositePrimaryKey)
         and not admin.site.is_registered(model)
     ]
     assert missing == []

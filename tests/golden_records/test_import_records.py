@@ -199,9 +199,21 @@ def test_reject_all_with_a_valid_file_writes_everything(tmp_path, erp):
     assert counts(out)["created"] == 3
 
 
+PRODUCTS = [
+    "Claw hammer", "Pipe wrench", "Safety goggles", "Nitrile gloves", "Cable ties",
+    "Duct tape", "Shop towels", "Floor squeegee", "Extension cord", "Circuit breaker",
+    "Ball valve", "Wire stripper", "Utility knife", "Spray lubricant", "Hard hat",
+    "Ear plugs", "Mop bucket", "Trash liners", "Hand soap", "Paper cups",
+    "Ladder", "Padlock", "Flashlight", "Zip bags", "Work boots",
+]  # fmt: skip
+
+
 def test_errors_out_has_every_rejected_row(tmp_path, erp):
+    # Distinct products (not variants of one family, which the matcher must tell apart on its
+    # own: tests/matching/test_online.py pins that).
     rows = ["source_id,sku,gtin,name"] + [
-        f"I-{n},SKU-{n},{'036000291452' if n == 1 else '12345'},Item {n}" for n in range(1, 26)
+        f"I-{n},SKU-{n},{'036000291452' if n == 1 else '12345'},{PRODUCTS[n - 1]}"
+        for n in range(1, 26)
     ]
     path = write(tmp_path, "items.csv", "\n".join(rows) + "\n")
     errors = tmp_path / "errors.jsonl"
@@ -221,7 +233,7 @@ def test_errors_out_has_every_rejected_row(tmp_path, erp):
                 "message": "'12345' is not a GTIN-8, -12, -13 or -14.",
             }
         ],
-        "record": {"source_id": "I-2", "sku": "SKU-2", "gtin": "12345", "name": "Item 2"},
+        "record": {"source_id": "I-2", "sku": "SKU-2", "gtin": "12345", "name": PRODUCTS[1]},
     }
     assert [e["line"] for e in entries] == list(range(3, 27))
     assert "Rejected rows (first 20 of 24):" in out

@@ -47,7 +47,13 @@ def test_exact_identifier_links_across_systems(api):
     response = put(api["crm"], "crm", "customer", "0015g", {"name": "ACME", "duns": "15-048-3782"})
     assert response.json()["action"] == "linked"
     assert golden_of("crm", "customer", "0015g").pk == golden_of("erp", "customer", "C-1").pk
-    assert SourceRecord.objects.get(source_id="0015g").link_rule == "exact:duns"
+    record = SourceRecord.objects.get(source_id="0015g")
+    assert record.link_rule == "match:weights"
+    # The decision says why: the DUNS agreed and outweighed the shortened name.
+    decision = record.match_decisions.get()
+    duns = next(c for c in decision.explanation["comparisons"] if c["comparison"] == "DUNS")
+    assert (duns["left"], duns["right"], duns["level"]) == ("150483782", "150483782", "equal")
+    assert decision.outcome == "linked" and decision.probability >= 0.95
 
 
 def test_different_tax_ids_never_link(api):
@@ -315,10 +321,30 @@ def test_tax_id_with_and_without_country_is_one_identifier(api):
         {"name": "Acme", "tax_id": "12-3456789", "country": "US"},
     )
     response = put(
-        api["crm"], "crm", "customer", "A-1", {"name": "Acme Inc", "tax_id": "123456789"}
+        api["crm"],
+        "crm",
+        "customer",
+        "A-1",
+        {"name": "Acme Inc", "tax_id": "123456789", "country": "United States"},
     )
     assert response.json()["action"] == "linked"
     assert golden_of("erp", "customer", "C-1").tax_id == "US123456789"
+
+
+def test_a_bare_tax_id_without_any_country_decides_nothing(api):
+    """123456789 with no country could be any country's number: the matcher does not take it
+    as the US one (two countries' ids can share digits)."""
+    put(
+        api["erp"],
+        "erp",
+        "customer",
+        "C-1",
+        {"name": "Acme", "tax_id": "12-3456789", "country": "US"},
+    )
+    response = put(
+        api["crm"], "crm", "customer", "A-1", {"name": "Zenith Tooling", "tax_id": "123456789"}
+    )
+    assert response.json()["action"] == "created"
 
 
 def test_email_links_whatever_its_case(api):

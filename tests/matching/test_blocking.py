@@ -267,3 +267,61 @@ def test_many_records_give_ordered_unique_pairs():
     assert (left < right).all()
     codes = left * len(features) + right
     assert len(np.unique(codes)) == len(codes)
+
+
+def brute_force_pairs(rules, features):
+    """The pairs blocking must give, record by record: the reference for the column-wise form."""
+    pairs = set()
+    for rule in rules.blocking:
+        blocks = {}
+        for index, record in enumerate(features):
+            values = [record.get(f, "") for f in rule]
+            if all(values):
+                blocks.setdefault("|".join(values), []).append(index)
+        for members in blocks.values():
+            if 1 < len(members) <= rules.max_block_size:
+                pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+    return sorted(pairs)
+
+
+def test_column_wise_blocking_equals_record_by_record():
+    rules = small_rules(max_block_size=6)
+    rng = np.random.default_rng(7)
+    records = [
+        {
+            "name": f"{rng.choice(['Acme', 'Zeta', 'Umbrella', ''])} {i % 3}",
+            "city": str(rng.choice(["Springfield", "Shelbyville", ""])),
+            "postal_code": str(rng.choice(["62701", "62702", "62703", ""])),
+        }
+        for i in range(200)
+    ]
+    features = [extract(rules.attributes, r) for r in records]
+    pairs = pairs_of(*candidate_pairs(rules, features))
+    assert pairs == brute_force_pairs(rules, features)
+    assert pairs  # some blocks are small enough
+
+
+def test_default_customer_rules_block_a_name_and_its_country_alone():
+    """Records sharing only a name (in one country) are compared: no street or town needed."""
+    rules = default_rules("customer")
+    features = [
+        extract(rules.attributes, r)
+        for r in (
+            {"name": "Zenith Plumbing Supply Inc.", "country": "US", "city": "Springfield"},
+            {"name": "ZENITH PLUMBING SUPPLY", "country": "USA", "postal_code": "10001"},
+        )
+    ]
+    assert pairs_of(*candidate_pairs(rules, features)) == [(0, 1)]
+
+
+def test_records_sharing_only_a_locality_are_not_candidates():
+    rules = default_rules("customer")
+    place = {"city": "Springfield", "region": "IL", "postal_code": "62701", "country": "US"}
+    features = [
+        extract(rules.attributes, r)
+        for r in (
+            {"name": "Kaplan Paper", "address_line1": "4980 Elm Way", **place},
+            {"name": "Alvarez Hardware", "address_line1": "12 Orchard Dr", **place},
+        )
+    ]
+    assert pairs_of(*candidate_pairs(rules, features)) == []

@@ -3,8 +3,6 @@
 import itertools
 import random
 
-import pytest
-
 from matching.clustering import cluster
 
 
@@ -111,9 +109,30 @@ def test_link_order_does_not_matter_with_tied_probabilities():
     for seed in range(5):
         shuffled = links[:]
         random.Random(seed).shuffle(shuffled)
-        if cluster(30, shuffled, 0.5, table(probabilities)).cluster_of != first.cluster_of:
-            pytest.xfail(
-                "clustering.cluster breaks ties between equally probable links by input order "
-                "(sorted on -probability only), so the same links in another order can cluster "
-                "differently"
-            )
+        again = cluster(30, shuffled, 0.5, table(probabilities))
+        assert again.cluster_of == first.cluster_of
+        assert again.held_apart == first.held_apart
+
+
+def test_batch_scorer_is_used_for_unscored_pairs_and_agrees():
+    probabilities, links = random_links(30, seed=4)
+    asked = []
+
+    def many(pairs):
+        asked.append(list(pairs))
+        return [probabilities[pair] for pair in pairs]
+
+    scalar = cluster(30, links, 0.5, table(probabilities))
+    batched = cluster(30, links, 0.5, table({}, default=-1.0), many)
+    assert batched.cluster_of == scalar.cluster_of
+    assert batched.held_apart == scalar.held_apart
+    assert asked and all(a < b for batch in asked for a, b in batch)
+
+
+def test_a_known_weak_pair_refuses_without_scoring_the_rest():
+    # 0~1 and 2~3 merge; the link 1~2 would join them but 0~3 is a known weak link.
+    links = [(0, 1, 0.99), (2, 3, 0.99), (1, 2, 0.97)]
+    probability_of = table({(0, 3): 0.1, (0, 2): 0.9, (1, 3): 0.9})
+    result = cluster(4, [*links, (0, 3, 0.1)], 0.5, probability_of)
+    assert result.cluster_of == {0: 0, 1: 0, 2: 2, 3: 2}
+    assert result.held_apart[0] == (1, 2, 0.97)

@@ -46,6 +46,8 @@ PAIRS = {
         ("39.5296,-119.8138", "39.5296,-119.8138"),
         ("39.5296,-119.8138", "39.5300,-119.8100"),
         ("39.5296,-119.8138", "40.0,-119.0"),
+        ("39.5296,-119.8138", "n/a"),
+        ("39.5296;-119.8138", "39.5296,-119.8138"),
     ],
 }
 
@@ -66,7 +68,8 @@ def test_scalar_and_vector_agree(name):
             assert math.isnan(value), (a, b)
         else:
             assert 0.0 <= scalar <= 1.0
-            assert value == pytest.approx(scalar, abs=1e-6), (a, b)
+            # Double precision: float32 would put 0.9 at 0.8999999762.
+            assert value == pytest.approx(scalar, rel=1e-12, abs=1e-12), (a, b)
 
 
 @pytest.mark.parametrize("name", sorted(PAIRS))
@@ -169,9 +172,95 @@ def test_vector_is_exact_at_level_boundaries(name):
     scalar = comparators.SCALAR[name]({"f": left[0]}, {"f": right[0]}, "f")
     assert scalar == 0.9
     vector = comparators.vector(name, left, right)
-    if vector[0] < 0.9:
-        pytest.xfail(
-            "BUG: comparators.vector uses rapidfuzz cpdist's float32 output, so 0.9 becomes "
-            "0.8999999762 and falls below a 0.9 level (scalar and vector disagree)"
-        )
     assert vector[0] >= 0.9
+    assert vector[0] == scalar
+
+
+@pytest.mark.parametrize("name", ["jaro_winkler", "levenshtein", "token_set", "name"])
+def test_scalar_and_vector_agree_exactly_on_many_pairs(name):
+    words = ["acme", "acme corp", "acne", "national consulting", "nat", "ibm", "zeta", "a b"]
+    words += ["international business machines", "home depot", "depot home", "ab", "abcdefghij"]
+    left = [a for a in words for _ in words]
+    right = [b for _ in words for b in words]
+    vector = comparators.vector(name, left, right)
+    pairs = zip(left, right, strict=True)
+    scalar = [comparators.SCALAR[name]({"f": a}, {"f": b}, "f") for a, b in pairs]
+    # Double precision both ways (rapidfuzz's SIMD Jaro-Winkler may differ in the last bit).
+    assert vector.tolist() == pytest.approx(scalar, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    "raw", ["n/a", "1,2,3", "abc,def", "", ",", "91,0", "0,181", "nan,0", "inf,0", "1;2"]
+)
+def test_geo_unparsable_or_impossible_point_is_missing(raw):
+    assert comparators.geo({"f": raw}, {"f": "0,0"}, "f") is None
+    assert comparators.geo({"f": "0,0"}, {"f": raw}, "f") is None
+    assert np.isnan(comparators.vector("geo", [raw], ["0,0"])).all()
+
+
+def test_geo_antipodes_do_not_raise():
+    assert comparators.geo({"f": "0,0"}, {"f": "0,180"}, "f") == 0.0
+    assert comparators.geo({"f": "90,0"}, {"f": "-90,0"}, "f") == 0.0
+
+
+def test_vector_with_features_phone_on_many_records():
+    raws = [
+        "+1 (540) 555-0173",
+        "540.555.0173",
+        "540-555-0173 x558",
+        "+1 540 555 0173 ext 558",
+        "540.555.0174",
+        "+49 30 12345678",
+        "030 12345678",
+        "garbage",
+        "1",
+        "",
+        "+44 20 7946 0958",
+        "(13) 505-5501882258",
+        "+1-350-555-0188 x2258",
+    ]
+    records = [{"phone": raw} for raw in raws] + [{"phone": "030 12345678", "country": "DE"}]
+    features = [extract({"phone": "phone", "country": "country"}, r) for r in records]
+    left, right = np.triu_indices(len(features), k=0)
+    vector = comparators.vector_with_features("phone", "phone", features, left, right)
+    for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        scalar = comparators.phone(features[a], features[b], "phone")
+        if scalar is None:
+            assert np.isnan(vector[i]), (raws[a % len(raws)], b)
+        else:
+            assert vector[i] == scalar, (a, b)
+
+
+def test_vector_with_features_of_no_pairs():
+    empty = np.empty(0, dtype=np.int64)
+    assert comparators.vector_with_features("phone", "phone", [], empty, empty).shape == (0,)
+
+
+def test_phone_extension_and_regrouped_digits_agree():
+    a = extract({"phone": "phone"}, {"phone": "+1 (13) 505-5501882258"})
+    b = extract({"phone": "phone"}, {"phone": "+1-350-555-0188 x2258"})
+    assert comparators.phone(a, b, "phone") == 1.0
+
+
+def test_name_abbreviation_in_vector_form():
+    left = [
+        "nat",
+        "national consulting",
+        "ibm",
+        "acme",
+        "two words",
+        "n",
+        "itc",
+        "adjustable wrench",
+    ]
+    right = ["national consulting", "nat", "international business machines", "zeta", "x", "nx"]
+    right += ["independent trading co", "aju"]
+    vector = comparators.vector("name", left, right)
+    # Similarity alone is below the abbreviation score for these two: the abbreviation decides.
+    assert vector[6] == vector[7] == comparators.ABBREVIATION_SCORE
+    assert vector[0] == vector[1] >= comparators.ABBREVIATION_SCORE
+    assert vector[2] >= comparators.ABBREVIATION_SCORE
+    assert vector[3] < comparators.ABBREVIATION_SCORE
+    assert vector.tolist() == [
+        comparators.name({"f": a}, {"f": b}, "f") for a, b in zip(left, right, strict=True)
+    ]

@@ -150,3 +150,108 @@ def test_every_kind_survives_junk(kind):
     for raw in ["🙂", "&&&", "x" * 5000, "\x00", "+", "#"]:
         features = extract({"value": kind}, {"value": raw})
         assert all(isinstance(v, str) and v for v in features.values())
+
+
+# --- tax ids: the country prefix -------------------------------------------------------------
+
+TAX = {"tax_id": "tax_id", "country": "country"}
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ({"tax_id": "DE 136 695 976"}, {"tax_id": "136695976", "country": "DE"}),
+        ({"tax_id": "DE136695976", "country": "US"}, {"tax_id": "136695976", "country": "Germany"}),
+        ({"tax_id": "136695976", "country": "Deutschland"}, {"tax_id": "de136695976"}),
+        ({"tax_id": "GB 980 7806 84"}, {"tax_id": "980780684", "country": "United Kingdom"}),
+        ({"tax_id": "EL094259216"}, {"tax_id": "094259216", "country": "Greece"}),
+        ({"tax_id": "12-3456789", "country": "USA"}, {"tax_id": "US123456789"}),
+    ],
+)
+def test_tax_id_with_and_without_prefix_agree(left, right):
+    a, b = extract(TAX, left), extract(TAX, right)
+    assert a["tax_id"] == b["tax_id"]
+    assert a["tax_id.national"] == b["tax_id.national"]
+
+
+def test_tax_ids_of_two_countries_differ():
+    a = extract(TAX, {"tax_id": "GB123456789"})
+    b = extract(TAX, {"tax_id": "DE123456789"})
+    c = extract(TAX, {"tax_id": "123456789", "country": "FR"})
+    assert len({a["tax_id"], b["tax_id"], c["tax_id"]}) == 3
+    assert a["tax_id"] == "GB123456789"
+
+
+def test_tax_id_without_prefix_or_country_is_no_identifier():
+    """Nothing says which country's id it is: it neither decides nor excludes (no ``tax_id``),
+    and stays available to block on."""
+    features = extract(TAX, {"tax_id": "123-456-789"})
+    assert "tax_id" not in features
+    assert features["tax_id.national"] == "123456789"
+
+
+# --- phones and postal codes -----------------------------------------------------------------
+
+
+def test_phone_digits_are_ascii_digits_only():
+    features = extract({"phone": "phone"}, {"phone": "+1 540 555 0173 x²"})
+    assert features["phone.digits"] == "5405550173"
+    arabic = extract({"phone": "phone"}, {"phone": "٥٤٠٥٥٥٠١٧٣"})
+    assert arabic["phone"] == "+15405550173"
+    assert arabic["phone.digits"] == "5405550173"
+
+
+@pytest.mark.parametrize(
+    ("raw", "ext"),
+    [("540-555-0173 ext. 12", "12"), ("540-555-0173 x012", "12"), ("540-555-0173 #12", "12")],
+)
+def test_phone_extension_variants(raw, ext):
+    features = extract({"phone": "phone"}, {"phone": raw})
+    assert features["phone"] == "+15405550173"
+    assert features["phone.ext"] == ext
+
+
+def test_phone_of_the_same_raw_value_depends_on_the_records_country():
+    us = extract({"phone": "phone", "country": "country"}, {"phone": "0301234567", "country": "US"})
+    de = extract({"phone": "phone", "country": "country"}, {"phone": "0301234567", "country": "DE"})
+    assert de["phone"] == "+49301234567"
+    assert us["phone"] != de["phone"]
+
+
+@pytest.mark.parametrize(
+    ("record", "standard"),
+    [
+        ({"postal_code": "21341234", "country": "US"}, "02134"),
+        ({"postal_code": "02134-1234", "country": "United States"}, "02134"),
+        ({"postal_code": "02134-1234"}, "02134"),
+        ({"postal_code": "01310-100", "country": "Brasil"}, "01310100"),
+    ],
+)
+def test_postal_code_zip_plus_four(record, standard):
+    features = extract({"postal_code": "postal_code", "country": "country"}, record)
+    assert features["postal_code"] == standard
+
+
+# --- names and streets -----------------------------------------------------------------------
+
+
+def test_company_name_gmbh_and_co_kg_features():
+    features = extract({"name": "company_name"}, {"name": "Müller GmbH & Co. KG"})
+    assert features["name"] == "muller"
+    assert features["name.sorted"] == "muller"
+
+
+def test_german_street_features():
+    a = extract({"address_line1": "street"}, {"address_line1": "Hauptstraße 5"})
+    b = extract({"address_line1": "street"}, {"address_line1": "Hauptstr. 5"})
+    assert a == b
+    assert a["address_line1.number"] == "5"
+    assert a["address_line1.key"] == "haupt"
+
+
+def test_extraction_is_the_same_twice():
+    """Cached derivations give equal, independent results."""
+    record = {"name": "Acme Corp", "phone": "540-555-0173", "country": "US", "sku": "ab-12"}
+    first = extract(CUSTOMER, record)
+    first["name"] = "changed"
+    assert extract(CUSTOMER, record)["name"] == "acme"

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from matching.filemode import match_records, read_records, write_clusters
 from matching.rules import default_rules, load_rules_file
-from matching.training import describe, train
+from matching.training import describe, fit
 
 
 class Command(BaseCommand):
@@ -34,8 +34,16 @@ class Command(BaseCommand):
             action="store_true",
             help="First estimate the rule weights from this file (expectation-maximisation).",
         )
+        parser.add_argument(
+            "--train-scope",
+            choices=["m", "all"],
+            default="m",
+            help="With --train, what the rules take from training: m only (default; u and the "
+            "prior stay the rules', the scale their caps and thresholds are set in) or m, u and "
+            "prior (the calibrated model).",
+        )
 
-    def handle(self, *args, input, domain, out, pairs, rules, train, **options):
+    def handle(self, *args, input, domain, out, pairs, rules, train, train_scope, **options):
         started = time.perf_counter()
         try:
             rule_set = load_rules_file(rules) if rules else default_rules(domain)
@@ -47,8 +55,10 @@ class Command(BaseCommand):
         if train:
             from matching.features import extract
 
-            rule_set = train_rules(rule_set, [extract(rule_set.attributes, r) for r in records])
-            for line in describe(rule_set):
+            rule_set, lines = train_rules(
+                rule_set, [extract(rule_set.attributes, r) for r in records], train_scope
+            )
+            for line in lines:
                 self.stderr.write(f"  {line}")
         result = match_records(rule_set, records)
         write_clusters(result, out)
@@ -62,8 +72,31 @@ class Command(BaseCommand):
         )
 
 
-def train_rules(rule_set, features):
-    return train(rule_set, features)
+def train_rules(rule_set, features, scope="m"):
+    """The rules trained on the file (EM, see matching.training) and lines for the log: what
+    training saw, the new weights, and how the trained rules decide the file's candidate pairs
+    compared with the rules they were trained from (no labels here, so no way to tell which is
+    right: the figures are for the reader)."""
+    from matching.blocking import candidate_pairs
+    from matching.scoring import score_pairs
+
+    training = fit(rule_set, features, scope=scope)
+    trained = training.rules
+    left, right = candidate_pairs(rule_set, features)
+    before = score_pairs(rule_set, features, left, right)[0]
+    after = score_pairs(trained, features, left, right)[0]
+    auto_before = before >= rule_set.thresholds.auto_match
+    auto_after = after >= trained.thresholds.auto_match
+    review_before = (before >= rule_set.thresholds.review) & ~auto_before
+    review_after = (after >= trained.thresholds.review) & ~auto_after
+    lines = [*training.report.lines(), *describe(trained)]
+    lines.append(
+        f"auto-match pairs: {int(auto_after.sum()):,} trained, {int(auto_before.sum()):,} with "
+        f"rules v{rule_set.version} ({int((auto_after & ~auto_before).sum()):,} only trained, "
+        f"{int((auto_before & ~auto_after).sum()):,} only v{rule_set.version}); review pairs: "
+        f"{int(review_after.sum()):,} trained, {int(review_before.sum()):,} v{rule_set.version}"
+    )
+    return trained, lines
 
 
 def write_pairs(result, rule_set, path: str) -> None:

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from matching.api import views
+
+urlpatterns = [
+    path("match-reviews", views.MatchReviewList.as_view(), name="match-reviews"),
+    path("match-reviews/<int:review_id>", views.MatchReviewDetail.as_view(), name="match-review"),
+    path(
+        "match-reviews/<int:review_id>/decision",
+        views.MatchReviewDecision.as_view(),
+        name="match-review-decision",
+    ),
+    path("match-decisions", views.MatchDecisionList.as_view(), name="match-decisions"),
+]

@@ -1,0 +1,492 @@
+"""Online matching: every new source record is matched before it is linked.
+
+For a batch of new records (ingest runs set-wise, so does this):
+
+1. standardise each record into features (the domain's active match rules say how);
+2. find candidates through the blocking keys: each key is a 64-bit hash looked up in the
+   BlockKey primary-key index, at most ``max_block_size`` rows per key (a key shared by more
+   records says little and is skipped, and remembered as such by this process), so the cost
+   does not grow with the number of golden records;
+3. score every (record, candidate) pair at once (scoring.score_pairs), together with the pairs
+   among the batch's own new records;
+4. decide in arrival order: the best candidate golden record at or above auto-match → link;
+   candidates between review and auto-match → the record gets its own golden record and one
+   review per candidate; nothing above review → a new golden record.
+
+The explanation of every decision with a candidate is kept (MatchDecision), and each review
+carries the explanation of its pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import connection
+
+from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
+from matching.blocking import blocking_keys
+from matching.features import Features, extract
+from matching.models import BlockKey, MatchProfile
+from matching.rules import RuleSet
+from matching.scoring import score_pair, score_pairs
+
+MAX_CANDIDATES = 25
+"""Candidates scored per record: those sharing the most blocking keys with it."""
+ONLINE_BLOCK_LIMIT = 40
+"""Online, a key shared by more records than this (or the rules' ``max_block_size``, if
+smaller) is too common to find a record's duplicates: the candidates come from its rarer keys."""
+MAX_REVIEWS = 3
+"""Reviews raised per record: its most probable candidates in the review band."""
+
+_SATURATED_LIMIT = 1_000_000
+_SATURATED_TTL = 600.0
+_saturated: dict[tuple[str, int, int], tuple[float, set[int]]] = {}
+"""Keys this process has seen shared by more than ``max_block_size`` records, per rule set:
+skipping them saves reading a full block per batch. Forgotten after ``_SATURATED_TTL`` seconds,
+since records can leave a key (renamed, merged away) and rules can allow larger blocks."""
+
+
+def _saturated_keys(rules: RuleSet) -> set[int]:
+    scope = (rules.domain, rules.version, min(rules.max_block_size, ONLINE_BLOCK_LIMIT))
+    now = time.monotonic()
+    entry = _saturated.get(scope)
+    if entry is None or now - entry[0] > _SATURATED_TTL:
+        entry = _saturated[scope] = (now, set())
+    return entry[1]
+
+
+def key_hash(domain: str, rule: str, value: str) -> int:
+    """A blocking key as a signed 64-bit integer (the BlockKey index holds these)."""
+    digest = hashlib.blake2b(f"{domain}\x1f{rule}\x1f{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def record_keys(rules: RuleSet, features: Features) -> list[int]:
+    return sorted(
+        {key_hash(rules.domain, rule, value) for rule, value in blocking_keys(rules, features)}
+    )
+
+
+def compared_attributes(rules: RuleSet) -> list[str]:
+    return sorted({c.feature.split(".")[0] for c in rules.comparisons})
+
+
+def fingerprint(rules: RuleSet, features: Features) -> str:
+    """A hash of the features the rules compare: equal fingerprints, equal comparisons."""
+    bases = set(compared_attributes(rules))
+    compared = {k: v for k, v in sorted(features.items()) if k.split(".")[0] in bases}
+    text = json.dumps(compared, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def features_of(rules: RuleSet, canonical: dict[str, Any]) -> Features:
+    """Features from a source record's canonical attributes."""
+    return extract(rules.attributes, {k: v for k, v in canonical.items() if v is not None})
+
+
+@dataclass
+class CandidateScore:
+    golden_id: uuid.UUID
+    probability: float
+    record: int | None
+    """The candidate's source record id; None for a record of the same batch (see ``peer``)."""
+    peer: int | None = None
+    """Index in the batch of the candidate when it arrived in the same batch."""
+    features: Features = field(default_factory=dict)
+
+
+@dataclass
+class OnlineDecision:
+    outcome: str
+    """linked, review or new (MatchOutcome)."""
+    golden_id: uuid.UUID | None
+    """The golden record to link to (linked), else None: the caller creates one."""
+    rule: str
+    probability: float | None
+    best: CandidateScore | None
+    reviews: list[CandidateScore]
+    candidates: list[CandidateScore]
+
+
+class OnlineMatcher:
+    """Matches a batch of new records against stored profiles and against each other."""
+
+    def __init__(self, rules: RuleSet):
+        self.rules = rules
+        self.domain = rules.domain
+        self.features: list[Features] = []
+        self.keys: list[list[int]] = []
+        self.pairs: dict[int, list[CandidateScore]] = defaultdict(list)
+        self.peer_pairs: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        self._explained: dict[tuple[int, int | None, int | None], dict[str, Any]] = {}
+        self.scored: dict[int, list[tuple[uuid.UUID, float]]] = defaultdict(list)
+        """Every stored candidate scored per record: (golden id, probability)."""
+
+    # -- preparation: one round of queries and one vectorised scoring for the batch -------------
+
+    def prepare(
+        self,
+        canonicals: Sequence[dict[str, Any]],
+        updated: Sequence[tuple[int, uuid.UUID, dict[str, Any]]] = (),
+    ) -> None:
+        """Score the new records (``canonicals``) against their candidates.
+
+        ``updated``: (source record id, golden id, new canonical) of records the same batch
+        changes; they are candidates with their new values, not their stored ones.
+        """
+        self.features = [features_of(self.rules, c) for c in canonicals]
+        self.keys = [record_keys(self.rules, f) for f in self.features]
+        stored = self._stored_candidates(exclude={record_id for record_id, _, _ in updated})
+        self._add_updated(stored, updated)
+        pool: list[Features] = list(self.features)
+        left: list[int] = []
+        right: list[int] = []
+        owner: list[tuple[int, Any]] = []
+        position: dict[int, int] = {}
+        for index, candidates in stored.items():
+            for record_id, golden_id, features in candidates:
+                if record_id not in position:
+                    position[record_id] = len(pool)
+                    pool.append(features)
+                left.append(index)
+                right.append(position[record_id])
+                owner.append((index, (record_id, golden_id)))
+        for later, earlier in self._peer_pairs():
+            left.append(later)
+            right.append(earlier)
+            owner.append((later, earlier))
+        if not left:
+            return
+        probability, _ = score_pairs(
+            self.rules, pool, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+        )
+        # Kept per record: every candidate in the review band or above, and the best one
+        # below it (what the decision's explanation shows when nothing matched).
+        review = self.rules.thresholds.review
+        scores = probability.tolist()
+        relevant = {
+            other[1]
+            for (_, other), p in zip(owner, scores, strict=True)
+            if p >= review and isinstance(other, tuple)
+        }
+        # Only candidates that can matter are checked for being still active (not retired).
+        active = _active_goldens(relevant, self.domain)
+        best_below: dict[int, tuple[float, int]] = {}
+        for position_in_pairs, ((index, other), p) in enumerate(zip(owner, scores, strict=True)):
+            if isinstance(other, tuple):
+                self.scored[index].append((other[1], p))
+            if p < review:
+                if isinstance(other, tuple) and p > best_below.get(index, (-1.0, 0))[0]:
+                    best_below[index] = (p, position_in_pairs)
+                if not isinstance(other, tuple):
+                    self.peer_pairs[index].append((other, p))
+                continue
+            if isinstance(other, tuple):
+                record_id, golden_id = other
+                if golden_id in active:
+                    self.pairs[index].append(
+                        CandidateScore(
+                            golden_id, p, record_id, None, pool[right[position_in_pairs]]
+                        )
+                    )
+            else:
+                self.peer_pairs[index].append((other, p))
+        for index, (p, position_in_pairs) in best_below.items():
+            record_id, golden_id = owner[position_in_pairs][1]
+            self.pairs[index].append(
+                CandidateScore(golden_id, p, record_id, None, pool[right[position_in_pairs]])
+            )
+
+    def _stored_candidates(
+        self, exclude: set[int]
+    ) -> dict[int, list[tuple[int, uuid.UUID, Features]]]:
+        limit = min(self.rules.max_block_size, ONLINE_BLOCK_LIMIT)
+        saturated = _saturated_keys(self.rules)
+        wanted = {k for keys in self.keys for k in keys} - saturated
+        found = _rows_under_keys(sorted(wanted), limit + 1)
+        by_key: dict[int, list[int]] = defaultdict(list)
+        for key, record_id in found:
+            by_key[key].append(record_id)
+        for key, ids in by_key.items():
+            if len(ids) > limit and len(saturated) < _SATURATED_LIMIT:
+                saturated.add(key)
+        chosen: dict[int, list[int]] = {}
+        for index, keys in enumerate(self.keys):
+            shared: dict[int, int] = defaultdict(int)
+            for key in keys:
+                ids = by_key.get(key, ())
+                if len(ids) <= limit:
+                    for record_id in ids:
+                        if record_id not in exclude:
+                            shared[record_id] += 1
+            ranked = sorted(shared, key=lambda r: (-shared[r], r))[:MAX_CANDIDATES]
+            if ranked:
+                chosen[index] = ranked
+        profiles = _profiles({r for ids in chosen.values() for r in ids})
+        return {
+            index: [(r, *profiles[r]) for r in ids if r in profiles]
+            for index, ids in chosen.items()
+        }
+
+    def _add_updated(
+        self,
+        stored: dict[int, list[tuple[int, uuid.UUID, Features]]],
+        updated: Sequence[tuple[int, uuid.UUID, dict[str, Any]]],
+    ) -> None:
+        """The batch's changed records, with their new features, as candidates of the new
+        records that share a blocking key with them."""
+        if not updated:
+            return
+        by_key: dict[int, list[tuple[int, uuid.UUID, Features]]] = defaultdict(list)
+        for record_id, golden_id, canonical in updated:
+            features = features_of(self.rules, canonical)
+            for key in record_keys(self.rules, features):
+                by_key[key].append((record_id, golden_id, features))
+        for index, keys in enumerate(self.keys):
+            seen = {r for r, _, _ in stored.get(index, ())}
+            for key in keys:
+                for candidate in by_key.get(key, ()):
+                    if candidate[0] not in seen:
+                        seen.add(candidate[0])
+                        stored.setdefault(index, []).append(candidate)
+
+    def _peer_pairs(self) -> Iterable[tuple[int, int]]:
+        """(later, earlier) pairs of this batch's records that share a usable blocking key."""
+        blocks: dict[int, list[int]] = defaultdict(list)
+        for index, keys in enumerate(self.keys):
+            for key in keys:
+                blocks[key].append(index)
+        seen: set[tuple[int, int]] = set()
+        for members in blocks.values():
+            if len(members) < 2 or len(members) > min(
+                self.rules.max_block_size, ONLINE_BLOCK_LIMIT
+            ):
+                continue
+            for i, later in enumerate(members):
+                for earlier in members[:i]:
+                    if (later, earlier) not in seen:
+                        seen.add((later, earlier))
+                        yield later, earlier
+
+    # -- decisions, in arrival order --------------------------------------------------------------
+
+    def decide(self, index: int, golden_of_peer: dict[int, uuid.UUID]) -> OnlineDecision:
+        """The decision for the batch's record ``index``; ``golden_of_peer`` holds the golden
+        ids already given to the batch's earlier records."""
+        candidates = list(self.pairs.get(index, ()))
+        for earlier, p in self.peer_pairs.get(index, ()):
+            golden_id = golden_of_peer.get(earlier)
+            if golden_id is not None:
+                candidates.append(
+                    CandidateScore(golden_id, p, None, earlier, self.features[earlier])
+                )
+        best_per_golden: dict[uuid.UUID, CandidateScore] = {}
+        for candidate in candidates:
+            current = best_per_golden.get(candidate.golden_id)
+            if current is None or candidate.probability > current.probability:
+                best_per_golden[candidate.golden_id] = candidate
+        ranked = sorted(best_per_golden.values(), key=lambda c: (-c.probability, c.golden_id.int))
+        thresholds = self.rules.thresholds
+        if not ranked:
+            return OnlineDecision("new", None, "new", None, None, [], [])
+        best = ranked[0]
+        if best.probability >= thresholds.auto_match:
+            # Other golden records as strong as this one are probably duplicates of each
+            # other: the steward sees them, nothing merges on its own.
+            others = [c for c in ranked[1:] if c.probability >= thresholds.auto_match][:MAX_REVIEWS]
+            return OnlineDecision(
+                "linked", best.golden_id, "match", best.probability, best, others, ranked
+            )
+        reviews = [c for c in ranked if c.probability >= thresholds.review][:MAX_REVIEWS]
+        if reviews:
+            return OnlineDecision("review", None, "review", best.probability, best, reviews, ranked)
+        return OnlineDecision("new", None, "new", best.probability, best, [], ranked)
+
+    def explain(self, index: int, candidate: CandidateScore) -> dict[str, Any]:
+        key = (index, candidate.record, candidate.peer)
+        if key not in self._explained:
+            self._explained[key] = score_pair(
+                self.rules, self.features[index], candidate.features
+            ).as_dict()
+        return self._explained[key]
+
+
+def _candidate_list(
+    matcher: OnlineMatcher, index: int, decision: OnlineDecision, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Every candidate golden record considered (best pair each), most probable first."""
+    best: dict[uuid.UUID, float] = {}
+    scored = [(c.golden_id, c.probability) for c in decision.candidates]
+    for golden_id, p in [*scored, *matcher.scored.get(index, ())]:
+        if p > best.get(golden_id, -1.0):
+            best[golden_id] = p
+    ranked = sorted(best.items(), key=lambda item: (-item[1], item[0].int))[:limit]
+    return [{"golden_id": str(g), "probability": round(p, 6)} for g, p in ranked]
+
+
+def _rows_under_keys(keys: Sequence[int], limit: int) -> list[tuple[int, int]]:
+    """(key, source record id) rows, at most ``limit`` per key, by index lookups only."""
+    if not keys:
+        return []
+    table = connection.ops.quote_name(BlockKey._meta.db_table)
+    rows: list[tuple[int, int]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT k.key, b.source_record_id FROM unnest(%s::bigint[]) AS k(key) "
+                f"CROSS JOIN LATERAL (SELECT source_record_id FROM {table} "
+                f"WHERE key = k.key LIMIT %s) AS b",
+                [list(keys), limit],
+            )
+            return cursor.fetchall()
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            one = f"SELECT * FROM (SELECT key, source_record_id FROM {table} WHERE key = %s LIMIT {int(limit)})"  # noqa: E501
+            parts = " UNION ALL ".join(one for _ in chunk)
+            cursor.execute(parts, list(chunk))
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+def _profiles(record_ids: set[int]) -> dict[int, tuple[uuid.UUID, Features]]:
+    """Golden id and features of each source record."""
+    if not record_ids:
+        return {}
+    rows = MatchProfile.objects.filter(source_record_id__in=record_ids).values_list(
+        "source_record_id", "source_record__golden_id", "features"
+    )
+    return {r: (g, f) for r, g, f in rows}
+
+
+def _active_goldens(golden_ids: set[uuid.UUID], domain: str) -> set[uuid.UUID]:
+    if not golden_ids:
+        return set()
+    return set(
+        GOLDEN_MODELS[domain]
+        .objects.filter(pk__in=golden_ids, record_status=GoldenStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+
+
+def index_source_records(
+    rules: RuleSet,
+    records: Sequence[SourceRecord],
+    features: Sequence[Features] | None = None,
+    replace: bool = True,
+) -> None:
+    """Write the match profile and blocking keys of ``records`` (``replace``: rewrite them)."""
+    from golden_records.bulk import bulk_insert, insert_rows
+
+    if not records:
+        return
+    if features is None:
+        features = [features_of(rules, r.canonical) for r in records]
+    if replace:
+        ids = [r.pk for r in records]
+        MatchProfile.objects.filter(source_record_id__in=ids).delete()
+        BlockKey.objects.filter(source_record_id__in=ids).delete()
+    profiles = []
+    keys = []
+    for record, feats in zip(records, features, strict=True):
+        profiles.append(
+            MatchProfile(
+                source_record_id=record.pk,
+                domain=rules.domain,
+                features=feats,
+                fingerprint=fingerprint(rules, feats),
+            )
+        )
+        keys.extend((k, record.pk) for k in record_keys(rules, feats))
+    bulk_insert(MatchProfile, profiles)
+    insert_rows(BlockKey, ["key", "source_record_id"], keys)
+
+
+def record_decisions(
+    matcher: OnlineMatcher,
+    decisions: Sequence[tuple[int, OnlineDecision]],
+    record_of: dict[int, SourceRecord],
+    decided_by: str,
+    now: Any,
+) -> None:
+    """Store the decisions that had candidates, and a review per candidate in the review band.
+
+    ``decisions``: (batch index, decision); ``record_of``: batch index → written source record.
+    """
+    from golden_records.bulk import bulk_insert
+    from matching.memory import active_never_matches, ordered
+    from matching.models import MatchDecision, MatchReview
+
+    rows: list[MatchDecision] = []
+    reviews: list[MatchReview] = []
+    rules = matcher.rules
+    # A record linked to one golden record and as close to another does not re-propose a pair
+    # of golden records a steward has kept apart.
+    linked_pairs = {
+        (d.best.record, c.record)
+        for _, d in decisions
+        if d.outcome == "linked" and d.best is not None and d.best.record is not None
+        for c in d.reviews
+        if c.record is not None
+    }
+    never = (
+        active_never_matches({r for pair in linked_pairs for r in pair}) if linked_pairs else set()
+    )
+    for index, decision in decisions:
+        if decision.best is None:
+            continue
+        record = record_of[index]
+        explanation = matcher.explain(index, decision.best)
+        rows.append(
+            MatchDecision(
+                source_record_id=record.pk,
+                domain=rules.domain,
+                outcome=decision.outcome,
+                golden_id=record.golden_id,
+                probability=decision.probability,
+                rule=record.link_rule,
+                rule_version=rules.version,
+                explanation=explanation,
+                candidates=_candidate_list(matcher, index, decision),
+                decided_by=decided_by,
+                created_at=now,
+            )
+        )
+        for candidate in decision.reviews:
+            best_record = decision.best.record
+            if (
+                decision.outcome == "linked"
+                and best_record is not None
+                and candidate.record is not None
+                and ordered(best_record, candidate.record) in never
+            ):
+                continue
+            other = (
+                candidate.record if candidate.record is not None else record_of[candidate.peer].pk  # type: ignore[index]
+            )
+            reviews.append(
+                MatchReview(
+                    domain=rules.domain,
+                    source_record_id=record.pk,
+                    candidate_record_id=other,
+                    candidate_golden_id=candidate.golden_id,
+                    probability=candidate.probability,
+                    explanation=(
+                        explanation
+                        if candidate is decision.best
+                        else matcher.explain(index, candidate)
+                    ),
+                    rule_version=rules.version,
+                    raised_by=decided_by,
+                    created_at=now,
+                )
+            )
+    bulk_insert(MatchDecision, rows)
+    bulk_insert(MatchReview, reviews)
