@@ -6,4 +6,7 @@ class GoldenRecordsConfig(AppConfig):
     verbose_name = "Golden records"
 
     def ready(self) -> None:
-        from golden_records import history  # noqa: F401  (fills history origin on save())
+        from golden_records import (  # noqa: F401
+            history,  # fills the history origin on save()
+            lookups,  # field__any
+        )

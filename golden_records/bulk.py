@@ -169,15 +169,12 @@ def bulk_update_rows(
     columns = [pk, *fields]
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        placeholders = [f"%s::{f.db_type(connection)}" for f in columns]
-        readers = [_reader(f) for f in columns]
-        names = [quote(f.column) for f in columns]
-        alias = f"v({', '.join(names)})"
-    else:  # SQLite names the columns of a VALUES list column1, column2, …
-        placeholders = ["%s"] * len(columns)
-        readers = [_generic_reader(f) for f in columns]
-        names = [f"column{i}" for i in range(1, len(columns) + 1)]
-        alias = "v"
+        _update_from_arrays(meta, pk, fields, objs)
+        return
+    # SQLite names the columns of a VALUES list column1, column2, …
+    placeholders = ["%s"] * len(columns)
+    readers = [_generic_reader(f) for f in columns]
+    names = [f"column{i}" for i in range(1, len(columns) + 1)]
     assignments = ", ".join(
         f"{quote(f.column)} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
     )
@@ -189,6 +186,29 @@ def bulk_update_rows(
             params = [read(obj) for obj in part for read in readers]
             cursor.execute(
                 f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-                f"FROM (VALUES {rows}) AS {alias} WHERE t.{quote(pk.column)} = v.{names[0]}",
+                f"FROM (VALUES {rows}) AS v WHERE t.{quote(pk.column)} = v.{names[0]}",
                 params,
             )
+
+
+def _update_from_arrays(
+    meta: Any, pk: models.Field, fields: Sequence[models.Field], objs: Sequence[models.Model]
+) -> None:
+    """PostgreSQL: one array parameter per column, ``UPDATE … FROM unnest(…)``: the query text
+    stays short whatever the number of rows (psycopg rewrites placeholders in Python)."""
+    quote = connection.ops.quote_name
+    columns = [pk, *fields]
+    readers = [_reader(f) for f in columns]
+    names = [quote(f.column) for f in columns]
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in columns)
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.{name}" for f, name in zip(fields, names[1:], strict=True)
+    )
+    params = [[read(obj) for obj in objs] for read in readers]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+            f"FROM unnest({arrays}) AS v({', '.join(names)}) "
+            f"WHERE t.{quote(pk.column)} = v.{names[0]}",
+            params,
+        )

@@ -14,9 +14,12 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 
+from matching import standardise as std
 from matching.features import Features
 
 Scalar = Callable[[Features, Features, str], float | None]
+Ceiling = Callable[[str, str], float]
+"""The most a pair of standardised values may score, from what their numbers say (1: no cap)."""
 
 
 def _pair(a: Features, b: Features, feature: str) -> tuple[str, str] | None:
@@ -100,6 +103,137 @@ def _abbreviation_score(left: str, right: str) -> float:
     return ABBREVIATION_SCORE if abbreviation(short, long.split()) else 0.0
 
 
+NUMBERS_DIFFER = 0.5
+"""The most two values whose numbers disagree can score (``text``, ``street``, ``code``): sizes,
+gauges, house and model numbers are identity, not typos ("Gloves 6 mil" is not "Gloves 4 mil",
+"171 Gutenberg St" is not "141 Gutenberg St", SKU "SAF10026" is not "SAF10012"). Rules give such
+pairs their own level at this similarity, or leave them in the level of different values."""
+
+
+def numbers_agree(left: str, right: str) -> bool:
+    """Whether two standardised texts (names, street lines) may describe one thing as far as
+    their numbers go: yes when either has none, or when the numbers of one are among those of
+    the other (one name has the manufacturer's "3M" in front, or leaves out the pack size, one
+    street line has a suite number), in any order, written any way ("6mil" and "6 mil", "05"
+    and "5", "1/2" and "0.5"). A text cut off in a number ("... 200w 50") may have that number's
+    first digits only ("5000")."""
+    return _agree(std.numbers(left), left, std.numbers(right), right)
+
+
+def street_numbers_agree(left: str, right: str) -> bool:
+    """``numbers_agree`` for street lines, whose numbers are whole words ("2v486" is 2486)."""
+    return _agree(std.street_numbers(left), left, std.street_numbers(right), right)
+
+
+def _agree(a: tuple[str, ...], left: str, b: tuple[str, ...], right: str) -> bool:
+    if not a or not b or a == b:
+        return True
+    return _numbers_within(a, left, b) or _numbers_within(b, right, a)
+
+
+def _numbers_within(few: tuple[str, ...], text: str, many: tuple[str, ...]) -> bool:
+    if len(few) > len(many):
+        return False
+    remaining = list(many)
+    missing = []
+    for number in few:
+        if number in remaining:
+            remaining.remove(number)
+        else:
+            missing.append(number)
+    if not missing:
+        return True
+    # Cut off in its last number: "200w 50" for "200w 5000k".
+    return (
+        len(missing) == 1
+        and missing[0] == few[-1]
+        and text[-1:].isdigit()
+        and any(other.startswith(missing[0]) for other in remaining)
+    )
+
+
+def code_numbers_agree(left: str, right: str) -> bool:
+    """Whether two standardised codes carry the same digits (leading zeros aside): "SAF10026"
+    and "SAF10012" do not (sequential codes are other items, not typos); "X05868" and "X5868",
+    "WH12" and "FAC0012" do; a code without digits agrees with any."""
+    a, b = std.code_numbers(left), std.code_numbers(right)
+    return not a or not b or a == b
+
+
+NUMBER_DROPPED = 0.6
+"""The most two street lines can score whose house numbers differ by one digit left out or
+typed twice ("135 sunrise st" and "1335 sunrise st"): a keyboard's slip more often than another
+building (neighbours differ in a digit, not in length: 171 and 141). Rules give it its own level
+at this similarity, below the street levels whose numbers agree."""
+
+
+def _text_ceiling(left: str, right: str) -> float:
+    if numbers_agree(left, right):
+        return 1.0
+    # An abbreviation's digits are the initials of numbers ("fhvn2p": "... non slip 20 pack").
+    return max(NUMBERS_DIFFER, _abbreviation_score(left, right))
+
+
+def _street_ceiling(left: str, right: str) -> float:
+    a, b = std.street_numbers(left), std.street_numbers(right)
+    if _agree(a, left, b, right):
+        return 1.0
+    if len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
+        x, y = next((x, y) for x, y in zip(a, b, strict=True) if x != y)
+        if abs(len(x) - len(y)) == 1 and Levenshtein.distance(x, y) == 1:
+            return NUMBER_DROPPED
+    return NUMBERS_DIFFER
+
+
+def _code_ceiling(left: str, right: str) -> float:
+    return 1.0 if code_numbers_agree(left, right) else NUMBERS_DIFFER
+
+
+NUMBERS_CLOSE = 0.6
+"""Values at least this similar whose numbers disagree score ``NUMBERS_DIFFER`` (or
+``NUMBER_DROPPED``): the look-alikes that differ in a number. Less similar ones score at most
+``NUMBERS_FAR``, with the values that differ anyway, below the look-alikes' level."""
+NUMBERS_FAR = 0.45
+
+
+def _cap(score: float, left: str, right: str, ceiling: Ceiling) -> float:
+    """``score`` under what the numbers of two different values allow."""
+    allowed = ceiling(left, right)
+    if allowed < 1.0 and score < NUMBERS_CLOSE:
+        allowed = NUMBERS_FAR
+    return min(score, allowed)
+
+
+def _capped(
+    score: float | None, a: Features, b: Features, feature: str, ceiling: Ceiling
+) -> float | None:
+    if score is None or score <= NUMBERS_FAR or a[feature] == b[feature]:
+        return score
+    return _cap(score, a[feature], b[feature], ceiling)
+
+
+def text(a: Features, b: Features, feature: str) -> float | None:
+    """``name`` for descriptions (product names): at most ``NUMBERS_DIFFER`` when the numbers
+    disagree ("Nitrile Gloves, 6 mil, Size L" and "... 4 mil ..." are two products), unless one
+    is an abbreviation of the other."""
+    return _capped(name(a, b, feature), a, b, feature, _text_ceiling)
+
+
+def street(a: Features, b: Features, feature: str) -> float | None:
+    """Edit similarity of two standardised street lines, at most ``NUMBERS_DIFFER`` when their
+    numbers disagree ("171 gutenberg st" and "141 gutenberg st" are two buildings, while "4680
+    copper ave" and "4680 coper ave" are one), ``NUMBER_DROPPED`` when a house number lost or
+    doubled a digit."""
+    return _capped(levenshtein(a, b, feature), a, b, feature, _street_ceiling)
+
+
+def code(a: Features, b: Features, feature: str) -> float | None:
+    """Edit similarity of two standardised codes (SKU, MPN, site code), at most
+    ``NUMBERS_DIFFER`` when their digits differ: a mistyped letter is a typo, another number is
+    another item (or site) of the same numbering."""
+    return _capped(levenshtein(a, b, feature), a, b, feature, _code_ceiling)
+
+
 def phone(a: Features, b: Features, feature: str) -> float | None:
     """1 when the E.164 numbers or the digit strings (extension included) agree; otherwise
     the edit similarity of the digit strings (a mistyped digit scores high)."""
@@ -162,6 +296,9 @@ SCALAR: dict[str, Scalar] = {
     "levenshtein": levenshtein,
     "token_set": token_set,
     "name": name,
+    "text": text,
+    "street": street,
+    "code": code,
     "phone": phone,
     "numeric": numeric,
     "geo": geo,
@@ -195,6 +332,14 @@ def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.nda
         values = _cpdist(fuzz.token_set_ratio, ls, rs) / 100
     elif comparator == "name":
         values = _vector_name(ls, rs)
+    elif comparator == "text":
+        values = _cap_vector(_vector_name(ls, rs), ls, rs, _text_ceiling)
+    elif comparator == "street":
+        values = _cpdist(Levenshtein.normalized_similarity, ls, rs)
+        values = _cap_vector(values, ls, rs, _street_ceiling)
+    elif comparator == "code":
+        values = _cpdist(Levenshtein.normalized_similarity, ls, rs)
+        values = _cap_vector(values, ls, rs, _code_ceiling)
     else:
         scalar = SCALAR[comparator]
         values = np.array(
@@ -202,6 +347,17 @@ def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.nda
         )
     out[present] = values
     return out
+
+
+def _cap_vector(
+    values: np.ndarray, left: list[str], right: list[str], ceiling: Ceiling
+) -> np.ndarray:
+    """``_capped`` for many pairs: the ceiling is asked only of pairs above ``NUMBERS_FAR``
+    whose values differ (numbers rarely matter: most pairs are settled without a Python call)."""
+    for i in np.flatnonzero(values > NUMBERS_FAR).tolist():
+        if left[i] != right[i]:
+            values[i] = _cap(float(values[i]), left[i], right[i], ceiling)
+    return values
 
 
 def _vector_name(left: list[str], right: list[str]) -> np.ndarray:

@@ -36,6 +36,7 @@ from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from golden_records.services.merge import MergeError, merge_golden
 from matching.blocking import candidate_pairs
 from matching.features import Features
+from matching.frequencies import domain_frequencies
 from matching.memory import active_never_matches, ordered
 from matching.models import (
     DedupePair,
@@ -223,7 +224,9 @@ def _score_shard(run: DedupeRun, rules: RuleSet, shard: int) -> dict[str, int]:
         golden_codes[left] != golden_codes[right]
     )
     left, right = left[mine], right[mine]
-    probability, _ = score_pairs(rules, profiles.features, left, right)
+    probability, _ = score_pairs(
+        rules, profiles.features, left, right, frequencies=domain_frequencies(rules)
+    )
     keep = probability >= rules.thresholds.review
     ids = profiles.record_ids
     rows = [
@@ -294,7 +297,11 @@ def _apply(run: DedupeRun, rules: RuleSet) -> dict[str, int]:
             return 0.0
         if key not in known:
             fa, fb = features.get(a), features.get(b)
-            known[key] = 0.0 if fa is None or fb is None else score_pair(rules, fa, fb).probability
+            known[key] = (
+                0.0
+                if fa is None or fb is None
+                else score_pair(rules, fa, fb, domain_frequencies(rules)).probability
+            )
         return known[key]
 
     auto = rules.thresholds.auto_match
@@ -412,7 +419,9 @@ def _raise_reviews(
                 candidate_record_id=theirs,
                 candidate_golden_id=group_of[golden_of[theirs]],
                 probability=p,
-                explanation=score_pair(rules, features[mine], features[theirs]).as_dict(),
+                explanation=score_pair(
+                    rules, features[mine], features[theirs], domain_frequencies(rules)
+                ).as_dict(),
                 rule_version=rules.version,
                 raised_by=f"dedupe run {run.pk}",
                 created_at=now,

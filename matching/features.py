@@ -147,15 +147,47 @@ def _simple(function: Callable[[str], str]) -> Extractor:
     return extract
 
 
+# Labels systems give a postal address's role that the hub's kind synonyms do not list: like
+# "home", "work" and "mailing" they are sites (a role, not a warehouse, bill-to or ship-to).
+SITE_LABELS = frozenset(
+    {
+        "residential",
+        "residence",
+        "private",
+        "personal",
+        "business",
+        "commercial",
+        "corporate",
+        "mail",
+        "postal",
+        "post",
+        "mailing address",
+        "postal address",
+        "po box",
+        "head office",
+        "headquarters",
+        "hq",
+        "main office",
+        "physical",
+        "physical address",
+        "street address",
+        "business address",
+        "home address",
+    }
+)
+
+
 def _location_kind(name: str, raw: str, record: dict[str, Any], out: Features) -> None:
-    """The hub's location kinds (warehouse, ship_to, …) from any system's label for them."""
+    """The hub's location kinds (warehouse, ship_to, …) from any system's label for them;
+    the other names of a site's role ("residential", "business", "postal") are sites."""
     from golden_records.attributes import AttributeValueError
     from golden_records.domains import LOCATION
 
     try:
         out[name] = LOCATION.attribute("kind").normalise(raw, record)
     except AttributeValueError:
-        out[name] = std.label(raw)
+        label = std.label(raw)
+        out[name] = "site" if label in SITE_LABELS else label
 
 
 def _record_country(record: dict[str, Any]) -> str | None:

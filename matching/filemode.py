@@ -1,8 +1,10 @@
 """File mode: match a CSV export without touching the database.
 
 The same standardise → block → score → cluster pipeline as the hub, over records held in
-memory. Rows are never dropped: a value that cannot be standardised still takes part as far as
-it can, and a row with no usable value at all becomes a cluster of its own.
+memory, with term frequencies counted over the file itself (a postal code much of the file
+shares says little; see matching/frequencies.py). Rows are never dropped: a value that cannot
+be standardised still takes part as far as it can, and a row with no usable value at all
+becomes a cluster of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from matching.clustering import Clustering, cluster
 from matching.features import Features, extract
+from matching.frequencies import TermFrequencies
 from matching.rules import RuleSet
 from matching.scoring import score_pair, score_pairs
 
@@ -35,6 +38,7 @@ class FileMatch:
     probability: np.ndarray
     levels: np.ndarray
     clustering: Clustering
+    frequencies: TermFrequencies | None = None
 
 
 def read_records(path: str | Path, attributes: dict[str, str]) -> list[dict[str, str]]:
@@ -58,13 +62,14 @@ def match_records(rules: RuleSet, records: list[dict[str, Any]]) -> FileMatch:
     from matching.blocking import candidate_pairs
 
     features = [extract(rules.attributes, record) for record in records]
+    frequencies = file_frequencies(rules, features)
     left, right = candidate_pairs(rules, features)
-    probability, levels = score_pairs(rules, features, left, right)
+    probability, levels = score_pairs(rules, features, left, right, frequencies)
     auto = np.flatnonzero(probability >= rules.thresholds.auto_match)
     links = zip(left[auto].tolist(), right[auto].tolist(), probability[auto].tolist(), strict=True)
 
     def probability_of(a: int, b: int) -> float:
-        return score_pair(rules, features[a], features[b]).probability
+        return score_pair(rules, features[a], features[b], frequencies).probability
 
     def probabilities_of(pairs: Sequence[tuple[int, int]]) -> np.ndarray:
         """The pairs the cluster guard asks about: a few one by one, many together (over just
@@ -75,12 +80,19 @@ def match_records(rules: RuleSet, records: list[dict[str, Any]]) -> FileMatch:
         involved, local = np.unique(ids, return_inverse=True)
         local = local.reshape(-1, 2)
         subset = [features[i] for i in involved.tolist()]
-        return score_pairs(rules, subset, local[:, 0], local[:, 1])[0]
+        return score_pairs(rules, subset, local[:, 0], local[:, 1], frequencies)[0]
 
     clustering = cluster(
         len(records), links, rules.thresholds.cluster_guard, probability_of, probabilities_of
     )
-    return FileMatch(records, features, left, right, probability, levels, clustering)
+    return FileMatch(records, features, left, right, probability, levels, clustering, frequencies)
+
+
+def file_frequencies(rules: RuleSet, features: list[Features]) -> TermFrequencies | None:
+    """The term frequencies of the file's own records (``None`` when no comparison uses them)."""
+    if not rules.tf_features:
+        return None
+    return TermFrequencies.from_features(features, rules.tf_features)
 
 
 def write_clusters(result: FileMatch, path: str | Path) -> None:

@@ -143,6 +143,10 @@ class MatchDecision(models.Model):
     def __str__(self) -> str:
         return f"{self.outcome} {self.source_record_id} → {self.golden_id}"
 
+    @property
+    def explanation_or_none(self) -> dict | None:
+        return self.explanation or None
+
 
 class ReviewStatus(models.TextChoices):
     OPEN = "open", "Open"

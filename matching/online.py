@@ -34,6 +34,7 @@ from django.db import connection
 from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from matching.blocking import blocking_keys
 from matching.features import Features, extract
+from matching.frequencies import domain_frequencies
 from matching.models import BlockKey, MatchProfile
 from matching.rules import RuleSet
 from matching.scoring import score_pair, score_pairs
@@ -43,6 +44,9 @@ MAX_CANDIDATES = 25
 ONLINE_BLOCK_LIMIT = 40
 """Online, a key shared by more records than this (or the rules' ``max_block_size``, if
 smaller) is too common to find a record's duplicates: the candidates come from its rarer keys."""
+EXPLAIN_ABOVE = 0.2
+"""Decisions whose best candidate scores at least this share of the review threshold keep the
+full explanation."""
 MAX_REVIEWS = 3
 """Reviews raised per record: its most probable candidates in the review band."""
 
@@ -166,7 +170,11 @@ class OnlineMatcher:
         if not left:
             return
         probability, _ = score_pairs(
-            self.rules, pool, np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64)
+            self.rules,
+            pool,
+            np.asarray(left, dtype=np.int64),
+            np.asarray(right, dtype=np.int64),
+            frequencies=domain_frequencies(self.rules),
         )
         # Kept per record: every candidate in the review band or above, and the best one
         # below it (what the decision's explanation shows when nothing matched).
@@ -314,7 +322,10 @@ class OnlineMatcher:
         key = (index, candidate.record, candidate.peer)
         if key not in self._explained:
             self._explained[key] = score_pair(
-                self.rules, self.features[index], candidate.features
+                self.rules,
+                self.features[index],
+                candidate.features,
+                frequencies=domain_frequencies(self.rules),
             ).as_dict()
         return self._explained[key]
 
@@ -360,6 +371,22 @@ def _profiles(record_ids: set[int]) -> dict[int, tuple[uuid.UUID, Features]]:
     """Golden id and features of each source record."""
     if not record_ids:
         return {}
+    if connection.vendor == "postgresql":
+        # One array parameter instead of thousands of placeholders: psycopg parses the query
+        # text in Python, and a long IN list costs more there than in the database.
+        profile = connection.ops.quote_name(MatchProfile._meta.db_table)
+        source = connection.ops.quote_name(SourceRecord._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT p.source_record_id, s.golden_id, p.features FROM {profile} p "
+                f"JOIN {source} s ON s.id = p.source_record_id "
+                "WHERE p.source_record_id = ANY(%s::bigint[])",
+                [list(record_ids)],
+            )
+            # Django's connection hands jsonb over as text (its JSONField parses it).
+            return {
+                r: (g, json.loads(f) if isinstance(f, str) else f) for r, g, f in cursor.fetchall()
+            }
     rows = MatchProfile.objects.filter(source_record_id__in=record_ids).values_list(
         "source_record_id", "source_record__golden_id", "features"
     )
@@ -369,10 +396,19 @@ def _profiles(record_ids: set[int]) -> dict[int, tuple[uuid.UUID, Features]]:
 def _active_goldens(golden_ids: set[uuid.UUID], domain: str) -> set[uuid.UUID]:
     if not golden_ids:
         return set()
+    model = GOLDEN_MODELS[domain]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT golden_id FROM {connection.ops.quote_name(model._meta.db_table)} "
+                "WHERE golden_id = ANY(%s::uuid[]) AND record_status = %s",
+                [list(golden_ids), GoldenStatus.ACTIVE],
+            )
+            return {row[0] for row in cursor.fetchall()}
     return set(
-        GOLDEN_MODELS[domain]
-        .objects.filter(pk__in=golden_ids, record_status=GoldenStatus.ACTIVE)
-        .values_list("pk", flat=True)
+        model.objects.filter(pk__in=golden_ids, record_status=GoldenStatus.ACTIVE).values_list(
+            "pk", flat=True
+        )
     )
 
 
@@ -391,8 +427,8 @@ def index_source_records(
         features = [features_of(rules, r.canonical) for r in records]
     if replace:
         ids = [r.pk for r in records]
-        MatchProfile.objects.filter(source_record_id__in=ids).delete()
-        BlockKey.objects.filter(source_record_id__in=ids).delete()
+        MatchProfile.objects.filter(source_record_id__any=ids).delete()
+        BlockKey.objects.filter(source_record_id__any=ids).delete()
     profiles = []
     keys = []
     for record, feats in zip(records, features, strict=True):
@@ -443,7 +479,10 @@ def record_decisions(
         if decision.best is None:
             continue
         record = record_of[index]
-        explanation = matcher.explain(index, decision.best)
+        # A clear non-match (far below review) keeps its candidates and probabilities; the
+        # comparison-by-comparison explanation is kept for links, reviews and near misses.
+        near = decision.best.probability >= EXPLAIN_ABOVE * rules.thresholds.review
+        explanation = matcher.explain(index, decision.best) if near else {}
         rows.append(
             MatchDecision(
                 source_record_id=record.pk,

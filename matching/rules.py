@@ -4,7 +4,9 @@ A rule set says which attributes are standardised how (``attributes``: name → 
 which feature combinations block records into candidate pairs (``blocking``), how each feature is
 compared and what each level of similarity weighs (``comparisons``, Fellegi-Sunter m and u
 probabilities), which identifiers decide (``decisive``: equal valid values match) or forbid
-(``exclusive``: different values never auto-match), and the thresholds.
+(``exclusive``: different values never auto-match), and the thresholds. A comparison may adjust
+its exact level to how common the shared value is (``tf``: term frequencies), and a rule set may
+require key evidence for an auto-match (``auto_match_requires``).
 
 The defaults ship as matching/rules/<domain>.json; stewards' and training's versions are stored
 in the database (MatchRuleVersion) and the active one is used online.
@@ -37,12 +39,28 @@ class Level:
 
 
 @dataclass(frozen=True)
+class TermFrequency:
+    """Term-frequency adjustment of a comparison's first (exact) level, as Splink's
+    ``term_frequency_adjustments``: a pair agreeing on value v weighs log2(m / u_v) with
+    u_v = max(share of records holding v, ``minimum_u``) instead of the level's average u, so
+    agreeing on a rare postal code or name is strong evidence and on a common one weak. For two
+    values that differ but still reach the exact level (a name that is a subset of the other)
+    the larger share counts. Below ``min_records`` records with a value the shares say too
+    little and the level's own u holds."""
+
+    minimum_u: float = 1e-4
+    min_records: int = 1000
+
+
+@dataclass(frozen=True)
 class Comparison:
     name: str
     feature: str
     comparator: str
     levels: tuple[Level, ...]
     """Highest first; the last level (min_similarity 0) takes every other present pair."""
+    tf: TermFrequency | None = None
+    """Adjust the first level to the frequency of the value (``None``: the level's u)."""
 
     def level_index(self, similarity: float | None) -> int | None:
         if similarity is None:
@@ -62,6 +80,16 @@ class EvidenceGroup:
     name: str
     comparisons: tuple[str, ...]
     max_weight: float
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Key evidence an auto-match needs: one of ``comparisons`` at a level weighing at least
+    ``min_weight`` bits (after any term-frequency adjustment). A pair without it, however much
+    its weaker evidence adds up to, goes to review at most."""
+
+    comparisons: tuple[str, ...]
+    min_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +120,7 @@ class RuleSet:
     """A decisive identifier does not decide when the other evidence weighs less than this
     (the same GTIN on two products that share nothing else is a data error to review)."""
     groups: tuple[EvidenceGroup, ...] = ()
+    auto_match_requires: Requirement | None = None
     max_block_size: int = 200
     notes: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
@@ -105,13 +134,50 @@ class RuleSet:
         data["blocking"] = [list(b) for b in self.blocking]
         data["never_together"] = [[f, list(v)] for f, v in self.never_together]
         data["groups"] = [{**asdict(g), "comparisons": list(g.comparisons)} for g in self.groups]
+        for comparison in data["comparisons"]:
+            if comparison["tf"] is None:
+                del comparison["tf"]
+        if self.auto_match_requires is None:
+            del data["auto_match_requires"]
+        else:
+            data["auto_match_requires"]["comparisons"] = list(self.auto_match_requires.comparisons)
         return data
+
+    @property
+    def tf_features(self) -> tuple[str, ...]:
+        """The features whose term frequencies the comparisons use."""
+        return tuple(dict.fromkeys(c.feature for c in self.comparisons if c.tf is not None))
 
     def with_levels(self, levels: dict[str, tuple[Level, ...]], version: int) -> RuleSet:
         comparisons = tuple(
             replace(c, levels=levels.get(c.name, c.levels)) for c in self.comparisons
         )
         return replace(self, comparisons=comparisons, version=version)
+
+
+def _term_frequency(comparison: dict[str, Any]) -> TermFrequency | None:
+    spec = comparison.get("tf")
+    if not spec:
+        return None
+    if float(comparison["levels"][0]["min_similarity"]) < 1.0:
+        raise ValueError(
+            f"Comparison {comparison['name']!r}: term frequencies adjust an exact first level "
+            "(min_similarity 1)."
+        )
+    spec = {} if spec is True else spec
+    return TermFrequency(
+        minimum_u=float(spec.get("minimum_u", TermFrequency.minimum_u)),
+        min_records=int(spec.get("min_records", TermFrequency.min_records)),
+    )
+
+
+def _requirement(data: dict[str, Any], meta: dict[str, Any]) -> Requirement | None:
+    """``auto_match_requires``; rule versions stored before it was a field kept it in ``meta``."""
+    legacy = meta.pop("auto_match_requires", None)
+    spec = data.get("auto_match_requires") or legacy
+    if not spec:
+        return None
+    return Requirement(tuple(spec["comparisons"]), float(spec.get("min_weight", 0.0)))
 
 
 def rule_set_from_json(data: dict[str, Any]) -> RuleSet:
@@ -121,9 +187,12 @@ def rule_set_from_json(data: dict[str, Any]) -> RuleSet:
             feature=c["feature"],
             comparator=c["comparator"],
             levels=tuple(Level(**level) for level in c["levels"]),
+            tf=_term_frequency(c),
         )
         for c in data["comparisons"]
     )
+    meta = dict(data.get("meta", {}))
+    requirement = _requirement(data, meta)
     return RuleSet(
         domain=data["domain"],
         version=int(data.get("version", 1)),
@@ -140,9 +209,10 @@ def rule_set_from_json(data: dict[str, Any]) -> RuleSet:
             for g in data.get("groups", ())
         ),
         decisive_veto=float(data.get("decisive_veto", -6.0)),
+        auto_match_requires=requirement,
         max_block_size=int(data.get("max_block_size", 200)),
         notes=data.get("notes", ""),
-        meta=dict(data.get("meta", {})),
+        meta=meta,
     )
 
 

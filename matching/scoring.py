@@ -1,7 +1,11 @@
 """Scoring a pair of records: Fellegi-Sunter weights, strong identifiers, and the explanation.
 
 The match weight is the prior's log-odds plus, for each comparison, the weight of the level the
-pair falls in (log2 m/u; a missing value weighs nothing). Evidence groups then cap what
+pair falls in (log2 m/u; a missing value weighs nothing). A comparison with term frequencies
+(``tf``) weighs its exact level by how common the shared value is when the caller passes the
+frequencies (matching/frequencies.py): log2(m / u_v), u_v = max(share of records holding the
+value, minimum u), so the same rare postal code or name is strong evidence and a common one
+weak; without frequencies the level's average u holds. Evidence groups then cap what
 comparisons measuring one thing may add together (city, region, postal code and country are one
 locality): in the order declared, a group whose positive weights exceed its ``max_weight`` loses
 the excess, and its members' positive weights shrink in proportion, so a later group containing
@@ -17,14 +21,18 @@ below the auto-match threshold, so such a pair can go to review but never merge 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from matching import comparators
 from matching.features import Features
-from matching.rules import RuleSet
+from matching.rules import Comparison, RuleSet
+
+if TYPE_CHECKING:
+    from matching.frequencies import TermFrequencies
 
 DECIDED = 0.999999
 """Probability given to a pair whose decisive identifiers agree."""
@@ -82,16 +90,37 @@ def identifier_verdict(rules: RuleSet, a: Features, b: Features) -> str:
 
 
 def _requirement(rules: RuleSet) -> tuple[list[int], float] | None:
-    """(comparison positions, minimum level weight) of the rule set's auto-match requirement:
-    ``auto_match_requires`` ({"comparisons": [...], "min_weight": bits}), read from the rule
-    set's ``meta`` until it is a field of its own."""
-    spec = getattr(rules, "auto_match_requires", None) or rules.meta.get("auto_match_requires")
-    if not spec:
+    """(comparison positions, minimum level weight) of the rule set's auto-match requirement."""
+    spec = rules.auto_match_requires
+    if spec is None:
         return None
     position = {c.name: i for i, c in enumerate(rules.comparisons)}
-    return [position[n] for n in spec["comparisons"] if n in position], float(
-        spec.get("min_weight", 0.0)
+    return [position[n] for n in spec.comparisons if n in position], spec.min_weight
+
+
+def _adjusts(comparison: Comparison, frequencies: TermFrequencies | None) -> bool:
+    """Whether the comparison's exact level follows the frequency of the value."""
+    return (
+        comparison.tf is not None
+        and frequencies is not None
+        and frequencies.covers(comparison.feature, comparison.tf.min_records)
     )
+
+
+def _tf_entry(
+    comparison: Comparison, frequencies: TermFrequencies, left: str, right: str
+) -> tuple[float, dict[str, Any]]:
+    """The exact level's weight for these values, and what the explanation says about it."""
+    assert comparison.tf is not None
+    feature = comparison.feature
+    share = max(frequencies.share(feature, left), frequencies.share(feature, right))
+    u = max(share, comparison.tf.minimum_u)
+    held = max(frequencies.count(feature, left), frequencies.count(feature, right))
+    total = frequencies.totals[feature]
+    return math.log2(comparison.levels[0].m / u), {
+        "u": float(f"{u:.6g}"),
+        "term_frequency": f"value held by {held:,} of {total:,} records ({share:.2%})",
+    }
 
 
 def _level_index(levels: tuple[Any, ...], similarity: float | None) -> int | None:
@@ -103,7 +132,11 @@ def _level_index(levels: tuple[Any, ...], similarity: float | None) -> int | Non
     return len(levels) - 1
 
 
-def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
+def score_pair(
+    rules: RuleSet, a: Features, b: Features, frequencies: TermFrequencies | None = None
+) -> PairScore:
+    """One pair's probability, weight and explanation; ``frequencies`` adjust the comparisons
+    with term frequencies (``None``: no adjustment)."""
     weight = rules.prior_weight
     explanation = []
     contributions = []
@@ -111,6 +144,11 @@ def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
         similarity = comparators.SCALAR[comparison.comparator](a, b, comparison.feature)
         index = _level_index(comparison.levels, similarity)
         contribution = 0.0 if index is None else comparison.levels[index].weight
+        adjustment: dict[str, Any] = {}
+        if index == 0 and frequencies is not None and _adjusts(comparison, frequencies):
+            contribution, adjustment = _tf_entry(
+                comparison, frequencies, a[comparison.feature], b[comparison.feature]
+            )
         contributions.append(contribution)
         weight += contribution
         explanation.append(
@@ -123,6 +161,7 @@ def score_pair(rules: RuleSet, a: Features, b: Features) -> PairScore:
                 "similarity": None if similarity is None else round(similarity, 4),
                 "level": "missing" if index is None else comparison.levels[index].label,
                 "contribution": round(contribution, 3),
+                **adjustment,
             }
         )
     positive = np.clip(np.asarray(contributions, dtype=float)[:, None], 0.0, None)
@@ -211,13 +250,17 @@ def _below(threshold: float) -> float:
 
 
 def score_pairs(
-    rules: RuleSet, features: list[Features], left: np.ndarray, right: np.ndarray
+    rules: RuleSet,
+    features: list[Features],
+    left: np.ndarray,
+    right: np.ndarray,
+    frequencies: TermFrequencies | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities and levels of many pairs (features[left[i]], features[right[i]]).
 
-    The same numbers as ``score_pair``, computed column by column, ``CHUNK`` pairs at a time;
-    ``levels`` holds each comparison's level index per pair (-1 when missing) for training and
-    explanations.
+    The same numbers as ``score_pair`` (with the same ``frequencies``), computed column by
+    column, ``CHUNK`` pairs at a time; ``levels`` holds each comparison's level index per pair
+    (-1 when missing) for training and explanations.
     """
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
@@ -232,10 +275,22 @@ def score_pairs(
         return columns[feature]
 
     verdicts = _Verdicts(rules, features, column)
+    # Per adjusted comparison: the share of records holding each record's value.
+    shares: dict[int, np.ndarray] = {}
+    by_feature: dict[str, np.ndarray] = {}
+    for c_index, comparison in enumerate(rules.comparisons):
+        if frequencies is not None and _adjusts(comparison, frequencies):
+            feature = comparison.feature
+            if feature not in by_feature:
+                by_feature[feature] = np.asarray(
+                    [frequencies.share(feature, v) if v else 0.0 for v in column(feature).tolist()],
+                    dtype=float,
+                )
+            shares[c_index] = by_feature[feature]
     for start in range(0, count, CHUNK):
         part = slice(start, min(start + CHUNK, count))
         probability[part] = _score_chunk(
-            rules, features, column, verdicts, left[part], right[part], levels[:, part]
+            rules, features, column, verdicts, left[part], right[part], levels[:, part], shares
         )
     return probability, levels
 
@@ -248,6 +303,7 @@ def _score_chunk(
     left: np.ndarray,
     right: np.ndarray,
     levels: np.ndarray,
+    shares: dict[int, np.ndarray],
 ) -> np.ndarray:
     count = len(left)
     weight = np.full(count, rules.prior_weight)
@@ -267,6 +323,13 @@ def _score_chunk(
             index[similarity >= comparison.levels[l_index].min_similarity - TOLERANCE] = l_index
         weights = np.array([level.weight for level in comparison.levels])
         contributions[c_index] = np.where(present, weights[index], 0.0)
+        share = shares.get(c_index)
+        if share is not None and comparison.tf is not None:
+            exact = present & (index == 0)
+            u = np.maximum(
+                np.maximum(share[left[exact]], share[right[exact]]), comparison.tf.minimum_u
+            )
+            contributions[c_index, exact] = np.log2(comparison.levels[0].m / u)
         weight += contributions[c_index]
         levels[c_index] = np.where(present, index, -1)
     positive = np.clip(contributions, 0.0, None)

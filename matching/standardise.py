@@ -258,11 +258,19 @@ def street(raw: str) -> str:
     return " ".join(_street_word(w) for w in words)
 
 
+_RUN_TOGETHER = re.compile(r"(\d+)[a-z]{3,}")
+
+
 def house_number(standard_street: str) -> str:
-    """The first number of a standardised street line ("" when there is none)."""
+    """The first number of a standardised street line ("" when there is none): "12a" with its
+    letter, "4359" of "4359church" (run together with the street's name), the digits of a
+    garbled "4z96"."""
     for word in standard_street.split():
         if word[:1].isdigit():
-            return word
+            if _STREET_NUMBER.fullmatch(word):
+                return word
+            run_together = _RUN_TOGETHER.fullmatch(word)
+            return run_together.group(1) if run_together else _NOT_DIGIT.sub("", word)
     return ""
 
 
@@ -582,6 +590,100 @@ def label(raw: str) -> str:
     return " ".join(w for w in words if w != "and")
 
 
+# Free text keeps what makes a number: "2.5 mm" stays "2.5 mm" (a point between digits is no
+# separator), "30,000 lm" is "30000 lm", "2,5 mm" is "2.5 mm", and a fraction of inches is its
+# decimal ("1/2 in" and "0.5 in" agree; "1-1/2" and "1 1/2" are "1.5"; "½" is "1/2").
+_NON_ALNUM_KEEP_DECIMALS = re.compile(r"(?:[^0-9a-z.]|(?<![0-9])\.|\.(?![0-9]))+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?![\d,.]))")
+_DECIMAL_COMMA = re.compile(r"(?<![\d,.])(\d{1,3}),(\d{1,2})(?![\d,.])")
+_FRACTION = re.compile(
+    r"(?<![\d./])(?:(\d{1,3})(?:\s+|-))?(\d{1,2})\s*[/\u2044]\s*(\d{1,2})(?![\d/])"
+)
+_FRACTION_DENOMINATORS = frozenset({2, 3, 4, 8, 16, 32, 64})
+_VULGAR_FRACTIONS = str.maketrans(
+    {
+        "½": " 1/2",
+        "⅓": " 1/3",
+        "⅔": " 2/3",
+        "¼": " 1/4",
+        "¾": " 3/4",
+        "⅛": " 1/8",
+        "⅜": " 3/8",
+        "⅝": " 5/8",
+        "⅞": " 7/8",
+    }
+)
+
+
+def _decimal(match: re.Match[str]) -> str:
+    whole, numerator, denominator = match.group(1), int(match.group(2)), int(match.group(3))
+    if denominator not in _FRACTION_DENOMINATORS or not 0 < numerator < denominator:
+        return match.group(0)
+    value = (int(whole) if whole else 0) + numerator / denominator
+    return f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _numbers_written_out(raw: str) -> str:
+    """Fractions as decimals, thousands separators dropped, decimal commas as points."""
+    if not raw.isascii():
+        raw = raw.translate(_VULGAR_FRACTIONS)
+    if "/" in raw or "\u2044" in raw:
+        raw = _FRACTION.sub(_decimal, raw)
+    if "," in raw:
+        raw = _DECIMAL_COMMA.sub(r"\1.\2", _THOUSANDS.sub("", raw))
+    return raw
+
+
 @lru_cache(maxsize=65536)
 def text(raw: str) -> str:
-    return _SPACES.sub(" ", fold(raw))
+    """Folded free text (a product name, a town) whose numbers keep their value: "Screw #10 x
+    1/2\", 1,000 pcs" → "screw 10 x 0.5 1000 pcs"."""
+    value = _numbers_written_out(raw)
+    if not value.isascii():
+        value = unicodedata.normalize("NFKD", value.translate(_FOLD_LETTERS))
+        value = value.encode("ascii", "ignore").decode()
+    return _NON_ALNUM_KEEP_DECIMALS.sub(" ", value.lower()).strip()
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _number_value(token: str) -> str:
+    """A number written one way: "05" → "5", "2.50" → "2.5", "6.0" → "6"."""
+    whole, _, fraction = token.partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+@lru_cache(maxsize=65536)
+def numbers(standard: str) -> tuple[str, ...]:
+    """The numbers of a standardised text or street, in order, each written one way: sizes,
+    gauges, model and house numbers ("m8 x 40" → ("8", "40"); "no 05" → ("5",))."""
+    return tuple(_number_value(token) for token in _NUMBER.findall(standard))
+
+
+_STREET_NUMBER = re.compile(r"(\d+)[a-z]{0,2}")
+
+
+@lru_cache(maxsize=65536)
+def street_numbers(standard_street: str) -> tuple[str, ...]:
+    """The numbers of a standardised street line (house, suite, unit numbers) without leading
+    zeros: "12a", "12" and "012" are 12 (the letter, a unit, is compared as text), as "1st"
+    is 1. A word with letters before or among its digits ("4z96", "b12") is a garbled number or
+    a road's name ("a1"): no number anyone could rely on, so it is left out."""
+    out = []
+    for word in standard_street.split():
+        if word[:1].isdigit():
+            found = _STREET_NUMBER.fullmatch(word)
+            if found:
+                out.append(found.group(1).lstrip("0") or "0")
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def code_numbers(standard_code: str) -> str:
+    """The digits of a standardised code without leading zeros ("SAF010026" → "10026", "WH12"
+    and "FAC0012" → "12"); "" when it has none."""
+    found = _NOT_DIGIT.sub("", standard_code)
+    return found.lstrip("0") or ("0" if found else "")

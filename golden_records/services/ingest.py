@@ -170,7 +170,7 @@ class _Batch:
             for sr in SourceRecord.objects.filter(
                 system=self.system,
                 domain=self.spec.name,
-                source_id__in=[r.source_id for r in records],
+                source_id__any=[r.source_id for r in records],
             )
         }
         changed: list[tuple[PreparedRecord, SourceRecord | None]] = []
@@ -208,7 +208,7 @@ class _Batch:
             apply_ownership(domain, golden_ids, self.origin.with_reason("reference resolved"))
         missing = {r.golden_id for r in records if r.golden_id not in versions}
         if missing:
-            versions.update(self.model.objects.filter(pk__in=missing).values_list("pk", "version"))
+            versions.update(self.model.objects.filter(pk__any=missing).values_list("pk", "version"))
         for record in records:
             if record.ok:
                 record.version = versions.get(record.golden_id)
@@ -266,7 +266,7 @@ class _Batch:
         found: dict[tuple[str, str], str] = {}
         for domain, source_ids in wanted.items():
             rows = SourceRecord.objects.filter(
-                system=self.system, domain=domain, source_id__in=source_ids
+                system=self.system, domain=domain, source_id__any=source_ids
             ).values_list("source_id", "golden_id")
             for source_id, golden_id in rows:
                 found[(domain, source_id)] = str(golden_id)
@@ -288,7 +288,7 @@ class _Batch:
             PendingReference.objects.filter(
                 target_system=self.system,
                 target_domain=self.spec.name,
-                target_source_id__in=list(by_source_id),
+                target_source_id__any=list(by_source_id),
             ).select_related("source_record")
         )
         if not waiting:
@@ -501,8 +501,9 @@ class _Batch:
                     "received_at",
                 ],
             )
-            PendingReference.objects.filter(source_record__in=updated).delete()
-            MatchKey.objects.filter(source_record__in=updated).delete()
+            updated_ids = [sr.pk for sr in updated]
+            PendingReference.objects.filter(source_record_id__any=updated_ids).delete()
+            MatchKey.objects.filter(source_record_id__any=updated_ids).delete()
         write_history(SourceRecord, created, "+", self.origin, when=self.now)
         write_history(SourceRecord, updated, "~", self.origin, fields_changed, when=self.now)
 

@@ -74,7 +74,7 @@ def _source_views(
 ) -> dict[Any, list[SourceView]]:
     codes = _system_codes()
     views: dict[Any, list[SourceView]] = defaultdict(list)
-    rows = SourceRecord.objects.filter(domain=spec.name, golden_id__in=golden_ids).values_list(
+    rows = SourceRecord.objects.filter(domain=spec.name, golden_id__any=golden_ids).values_list(
         "id",
         "system_id",
         "source_id",
@@ -96,7 +96,7 @@ def _override_views(
 ) -> dict[Any, dict[str, OverrideView]]:
     views: dict[Any, dict[str, OverrideView]] = defaultdict(dict)
     rows = AttributeOverride.objects.filter(
-        domain=spec.name, golden_id__in=golden_ids
+        domain=spec.name, golden_id__any=golden_ids
     ).select_related("set_by")
     for row in rows:
         steward = row.set_by.get_username() if row.set_by else "steward"
@@ -127,7 +127,7 @@ def apply_ownership(
         existing = {
             obj.pk: obj
             for obj in model.objects.select_for_update()
-            .filter(pk__in=set(golden_ids) - set(new_golden_ids))
+            .filter(pk__any=set(golden_ids) - set(new_golden_ids))
             .order_by("pk")
         }
         now = timezone.now()

@@ -40,7 +40,11 @@ class RecordRefSerializer(serializers.Serializer):
 
 class MatchDecisionSerializer(serializers.ModelSerializer):
     source_record = RecordRefSerializer()
-    explanation = ExplanationSerializer()
+    explanation = ExplanationSerializer(
+        source="explanation_or_none",
+        allow_null=True,
+        help_text="The best candidate's comparisons; null for a clear non-match (see candidates).",
+    )
     candidates = CandidateSerializer(many=True)
 
     class Meta:

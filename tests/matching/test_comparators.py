@@ -36,6 +36,27 @@ PAIRS = {
         ("acme", "zeta industries"),
         ("home depot", "depot home"),
     ],
+    "text": [
+        ("nitrile disposable gloves 6 mil size 2xl", "nitrile disposable gloves 4 mil size 2xl"),
+        ("nitrile disposable gloves 6 mil size 2xl", "nitrile disposable gloves 6mil size 2xl"),
+        ("led high bay fixture 200w 50", "led high bay fixture 200w 5000k 30000 lm"),
+        ("fhvn2p", "fold hanger velvet non slip 20 pack"),
+        ("acme", "zeta industries"),
+    ],
+    "street": [
+        ("171 gutenberg st", "141 gutenberg st"),
+        ("135 sunrise st", "1335 sunrise st"),
+        ("4680 copper ave", "4680 coper ave"),
+        ("97 high st", "97 high st ste 4"),
+        ("1 main st", "99 elm rd"),
+    ],
+    "code": [
+        ("SAF10026", "SAF10012"),
+        ("X05868", "X5868"),
+        ("K32346", "V32346"),
+        ("WH12", "FAC0012"),
+        ("ABC", "ABD"),
+    ],
     "phone": [
         ("+15405550173", "+15405550173"),
         ("+15405550173", "+15405550174"),

@@ -239,3 +239,30 @@ def test_celery_shards_advance_the_run_phase_by_phase(django_capture_on_commit_c
     # A redelivered shard message finds its shard done and does nothing.
     assert tasks.dedupe_shard(run.pk, "score", 1) is False
     assert tasks.dedupe_apply(run.pk) == "done"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_dedupe_runs_through_a_redis_worker():
+    """The shards and the apply step are real messages through the broker: the last shard of
+    each phase enqueues the next (after its transaction commits)."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from matching import tasks
+    from mdm.celery import app
+
+    ingest_without_linking([*ACME, OTHER])
+    run = start_run("customer", "test", shards=2)
+    with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+        assert app.connection().transport.driver_type == "redis"
+        tasks.start_dedupe(run.pk, run.shards)
+        started = time.monotonic()
+        while time.monotonic() - started < 30:
+            run.refresh_from_db()
+            if run.status != DedupeRun.Status.RUNNING:
+                break
+            time.sleep(0.1)
+    assert run.status == DedupeRun.Status.DONE
+    assert len(goldens("C-1", "C-2", "C-3")) == 1

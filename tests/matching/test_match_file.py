@@ -6,13 +6,16 @@ anywhere in the pipeline fails the test.
 
 import csv
 import json
+from collections import Counter
+from dataclasses import replace
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from matching.filemode import match_records, read_records, write_clusters
-from matching.rules import default_rules
+from matching.rules import default_rules, load_rules_file
+from matching.scoring import score_pair
 
 HEADER = [
     "source_system",
@@ -405,3 +408,56 @@ def test_cluster_guard_scores_in_batches_the_same(messy_csv, monkeypatch, no_db)
     batched = match_records(rules, records).clustering
     assert batched.cluster_of == one_by_one.cluster_of
     assert batched.held_apart == one_by_one.held_apart
+
+
+# --- term frequencies ------------------------------------------------------------------------
+
+
+def test_file_mode_counts_term_frequencies_over_the_file(messy_csv, no_db):
+    rules = default_rules("customer")
+    records = read_records(messy_csv, rules.attributes)
+    result = match_records(rules, records)
+    assert result.frequencies is not None
+    assert set(result.frequencies.counts) == set(rules.tf_features)
+    for feature in rules.tf_features:
+        values = [f[feature] for f in result.features if f.get(feature)]
+        assert result.frequencies.totals[feature] == len(values)
+        assert result.frequencies.counts[feature] == Counter(values)
+
+
+def test_file_mode_scores_with_the_files_frequencies(messy_csv, tmp_path, no_db):
+    """With ``min_records`` low enough for the small file, the pairs file explains each adjusted
+    agreement by how many of the file's records hold the value, and the probabilities are those
+    of the adjusted weights."""
+    data = default_rules("customer").to_json()
+    for comparison in data["comparisons"]:
+        if "tf" in comparison:
+            comparison["tf"]["min_records"] = 1
+    rules_path = tmp_path / "rules.json"
+    rules_path.write_text(json.dumps(data))
+    pairs_path = tmp_path / "pairs.csv"
+    run(messy_csv, tmp_path, "--rules", str(rules_path), "--pairs", str(pairs_path))
+    rules = load_rules_file(rules_path)
+    records = read_records(messy_csv, rules.attributes)
+    result = match_records(rules, records)
+    adjusted = 0
+    for row in read_csv(pairs_path)[1:]:
+        detail = json.loads(row[6])
+        for entry in detail["comparisons"]:
+            if "term_frequency" in entry:
+                adjusted += 1
+                assert entry["term_frequency"].startswith("value held by ")
+                assert 0 < entry["u"] <= 1
+    assert adjusted
+    # The same numbers as scoring the pairs with the file's counts, not without them.
+    for i in range(len(result.left)):
+        a, b = result.features[result.left[i]], result.features[result.right[i]]
+        with_tf = score_pair(rules, a, b, result.frequencies).probability
+        assert result.probability[i] == pytest.approx(with_tf, abs=1e-9)
+
+
+def test_rules_without_tf_count_nothing(no_db):
+    rules = default_rules("customer")
+    plain = replace(rules, comparisons=tuple(replace(c, tf=None) for c in rules.comparisons))
+    records = [{"source_system": "a", "source_id": "1", "name": "Initech", "city": "Austin"}]
+    assert match_records(plain, records).frequencies is None

@@ -810,11 +810,6 @@ class TestUpdates:
 # -- known issues ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (known): names and codes that differ only in a number auto-link "
-    "(name comparator scores 'item 1'/'item 2' as very similar, SKU one typo)",
-)
 def test_items_differing_only_in_a_number_do_not_auto_link(api):
     put(api["erp"], "erp", "item", "1", {"sku": "SKU-1", "name": "Item 1"})
     response = put(api["erp"], "erp", "item", "2", {"sku": "SKU-2", "name": "Item 2"})

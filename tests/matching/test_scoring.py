@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from matching.features import extract
+from matching.frequencies import TermFrequencies
 from matching.rules import default_rules, rule_set_from_json
 from matching.scoring import DECIDED, identifier_verdict, score_pair, score_pairs
 
@@ -458,8 +459,10 @@ def test_warehouse_and_ship_to_are_never_together(rules_factory):
     assert excluded.reason == "excluded"
     assert excluded.probability < rules.thresholds.auto_match
     assert score_pair(rules, warehouse, dc).probability >= rules.thresholds.auto_match
-    # Both outside the warehouse set: not excluded by never_together.
-    assert identifier_verdict(rules, ship_to, bill_to) != "excluded"
+    # Both outside the warehouse set: not excluded by the warehouse rule. The shipped rules
+    # also keep a bill-to apart from every other kind (an invoicing address is its own record).
+    bill_to_apart = any("bill_to" in values for _, values in rules.never_together)
+    assert (identifier_verdict(rules, ship_to, bill_to) == "excluded") == bill_to_apart
     probability, _ = score_pairs(
         rules, [warehouse, ship_to, dc, bill_to], np.array([0, 0, 1]), np.array([1, 2, 3])
     )
@@ -477,9 +480,9 @@ def customer_pair(left, right):
     return rules, features_of(rules, left, right)
 
 
-def both_forms(rules, a, b):
-    score = score_pair(rules, a, b)
-    probability, _ = score_pairs(rules, [a, b], np.array([0]), np.array([1]))
+def both_forms(rules, a, b, frequencies=None):
+    score = score_pair(rules, a, b, frequencies)
+    probability, _ = score_pairs(rules, [a, b], np.array([0]), np.array([1]), frequencies)
     assert probability[0] == pytest.approx(score.probability, abs=1e-9)
     return score
 
@@ -519,10 +522,28 @@ def test_different_companies_in_one_town_do_not_auto_match(left, right):
         assert "locality (capped)" in capped  # the explanation shows the cap
 
 
-def test_locality_alone_is_worth_little():
+def test_locality_alone_never_auto_matches():
+    """However rare the town, a shared locality alone is no key evidence; with frequencies a
+    common town weighs less than a rare one."""
     rules, (a, b) = customer_pair(SPRINGFIELD, SPRINGFIELD)
-    score = both_forms(rules, a, b)
-    assert score.weight - rules.prior_weight == pytest.approx(5, abs=1e-9)
+    features = ("city", "region", "postal_code.trimmed", "country")
+    common = TermFrequencies(
+        {
+            "city": {"springfield": 300},
+            "region": {"IL": 2000},
+            "postal_code.trimmed": {"62701": 100},
+        }
+        | {"country": {"US": 9000}},
+        dict.fromkeys(features, 10_000),
+    )
+    rare = TermFrequencies({}, dict.fromkeys(features, 10_000))
+    weights = []
+    for frequencies in (None, common, rare):
+        score = both_forms(rules, a, b, frequencies)
+        assert score.probability < rules.thresholds.auto_match
+        assert score.reason == "key evidence missing"
+        weights.append(score.weight)
+    assert weights[1] < weights[2]
 
 
 def test_same_company_abbreviated_on_the_same_street_auto_matches():
@@ -608,3 +629,107 @@ def test_score_pairs_in_chunks_gives_the_same(monkeypatch):
     monkeypatch.setattr(scoring, "CHUNK", 7)
     chunked, chunked_levels = score_pairs(rules, features, left, right)
     assert np.array_equal(whole, chunked) and np.array_equal(whole_levels, chunked_levels)
+
+
+# --- term frequencies --------------------------------------------------------------------------
+
+
+def tf_rules(**tf):
+    comparison = two_levels("name", "name", m=0.9, u=0.01)
+    comparison["tf"] = {"minimum_u": 0.001, "min_records": 10, **tf}
+    return item_rules(comparisons=[comparison, two_levels("SKU", "sku")], decisive=[], exclusive=[])
+
+
+NAMES = TermFrequencies({"name": {"blue widget": 40, "red gadget": 2}}, {"name": 100})
+
+
+def test_tf_weighs_an_agreement_by_how_common_the_value_is():
+    rules = tf_rules()
+    common = features_of(rules, {"name": "Blue Widget"}, {"name": "blue widget"})
+    rare = features_of(rules, {"name": "Red Gadget"}, {"name": "red gadget"})
+    unseen = features_of(rules, {"name": "Green Thing"}, {"name": "green thing"})
+    contribution = {}
+    for label, (a, b) in (("common", common), ("rare", rare), ("unseen", unseen)):
+        score = both_forms(rules, a, b, NAMES)
+        contribution[label] = score.weight - rules.prior_weight
+    assert contribution["common"] == pytest.approx(math.log2(0.9 / 0.4))
+    assert contribution["rare"] == pytest.approx(math.log2(0.9 / 0.02))
+    assert contribution["unseen"] == pytest.approx(math.log2(0.9 / 0.01))  # one record of 100
+    # The floor: a value rarer than minimum_u weighs as if it had that share.
+    floor = tf_rules(minimum_u=0.05)
+    a, b = rare
+    assert both_forms(floor, a, b, NAMES).weight - floor.prior_weight == pytest.approx(
+        math.log2(0.9 / 0.05)
+    )
+
+
+def test_tf_leaves_other_levels_alone():
+    rules = tf_rules()
+    a, b = features_of(
+        rules, {"name": "Blue Widget", "sku": "A"}, {"name": "Red Gadget", "sku": "B"}
+    )
+    assert both_forms(rules, a, b, NAMES).weight == pytest.approx(score_pair(rules, a, b).weight)
+
+
+def test_without_frequencies_scores_are_those_of_the_levels():
+    """No frequencies, too few records with a value, or a rule set without tf: the level's u."""
+    rules = tf_rules()
+    plain = item_rules(
+        comparisons=[two_levels("name", "name", m=0.9, u=0.01), two_levels("SKU", "sku")],
+        decisive=[],
+        exclusive=[],
+    )
+    few = TermFrequencies(NAMES.counts, {"name": 9})
+    a, b = features_of(rules, {"name": "Blue Widget"}, {"name": "blue widget"})
+    expected = score_pair(plain, a, b)
+    for r, frequencies in ((rules, None), (rules, few), (plain, NAMES)):
+        score = both_forms(r, a, b, frequencies)
+        assert score.weight == expected.weight
+        assert score.explanation == expected.explanation
+
+
+def test_explanation_shows_the_adjusted_weight():
+    rules = tf_rules()
+    a, b = features_of(rules, {"name": "Blue Widget"}, {"name": "blue widget"})
+    entry = score_pair(rules, a, b, NAMES).explanation[0]
+    assert set(entry) >= {
+        "comparison",
+        "feature",
+        "left",
+        "right",
+        "comparator",
+        "similarity",
+        "level",
+        "contribution",
+    }
+    assert entry["level"] == "same"  # the level's label, unchanged
+    assert entry["u"] == pytest.approx(0.4)
+    assert entry["contribution"] == pytest.approx(math.log2(0.9 / 0.4), abs=1e-3)
+    assert entry["term_frequency"] == "value held by 40 of 100 records (40.00%)"
+    # A name that reaches the exact level without being equal counts the commoner value.
+    a, b = features_of(rules, {"name": "Blue Widget"}, {"name": "Blue Widget Blue"})
+    entry = score_pair(rules, a, b, NAMES).explanation[0]
+    if entry["level"] == "same":
+        assert entry["u"] == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize("domain", ["customer", "item", "location"])
+def test_score_pair_and_score_pairs_agree_with_frequencies(domain):
+    rules = default_rules(domain)
+    records = [
+        {"name": "ACME Corp.", "city": "Springfield", "postal_code": "62701", "country": "US"},
+        {"name": "Acme Corporation", "city": "Springfield", "postal_code": "62701"},
+        {"name": "acme", "city": "Springfeld", "region": "IL", "country": "USA"},
+        {"name": "Zeta Holdings", "city": "Portland", "postal_code": "97201", "country": "US"},
+        {"name": "Zeta Holdings", "city": "Portland", "region": "OR", "country": "US"},
+        {"name": "Acme", "address_line1": "1 Main St", "phone": "217 555 0100"},
+        {"name": "Acme", "address_line1": "1 Main St", "phone": "+1 217 555 0100"},
+    ]
+    features = features_of(rules, *records)
+    counted = TermFrequencies.from_features(features, rules.tf_features)
+    frequencies = TermFrequencies(counted.counts, dict.fromkeys(counted.totals, 1000))
+    left, right = np.triu_indices(len(features), k=1)
+    probability, _ = score_pairs(rules, features, left, right, frequencies)
+    for i, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        score = score_pair(rules, features[a], features[b], frequencies)
+        assert probability[i] == pytest.approx(score.probability, abs=1e-9), (a, b)

@@ -118,7 +118,7 @@ def write_pairs(result, rule_set, path: str) -> None:
             ]
         )
         for a, b in zip(result.left[keep].tolist(), result.right[keep].tolist(), strict=True):
-            score = score_pair(rule_set, result.features[a], result.features[b])
+            score = score_pair(rule_set, result.features[a], result.features[b], result.frequencies)
             decision = "match" if score.probability >= rule_set.thresholds.auto_match else "review"
             left, right = result.records[a], result.records[b]
             writer.writerow(

@@ -1,0 +1,34 @@
+"""``field__any=[…]``: membership in a list as one array parameter on PostgreSQL.
+
+``field__in`` renders one placeholder per value; psycopg rewrites a query's placeholders in
+Python, so a 1,000-value list costs milliseconds per query before the database sees it (the
+ingest hot path runs several). ``= ANY(%s)`` sends the list as one array. Other databases get
+the plain ``IN``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Field, ForeignObject, Lookup
+from django.db.models.lookups import In
+
+
+@Field.register_lookup
+@ForeignObject.register_lookup
+class AnyOf(Lookup):
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_prep_lookup(self) -> Any:
+        return list(self.rhs)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if connection.vendor != "postgresql":
+            return In(self.lhs, self.rhs).as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
+        db_type = field.db_type(connection)
+        cast = {"bigserial": "bigint", "serial": "integer"}.get(db_type, db_type)
+        return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, values]
