@@ -417,8 +417,10 @@ def index_source_records(
     records: Sequence[SourceRecord],
     features: Sequence[Features] | None = None,
     replace: bool = True,
+    keys: Sequence[list[int]] | None = None,
 ) -> None:
-    """Write the match profile and blocking keys of ``records`` (``replace``: rewrite them)."""
+    """Write the match profile and blocking keys of ``records`` (``replace``: rewrite them);
+    ``features`` and ``keys``, when given, are the records' own (as the matcher computed them)."""
     from golden_records.bulk import bulk_insert, insert_rows
 
     if not records:
@@ -429,9 +431,11 @@ def index_source_records(
         ids = [r.pk for r in records]
         MatchProfile.objects.filter(source_record_id__any=ids).delete()
         BlockKey.objects.filter(source_record_id__any=ids).delete()
+    if keys is None:
+        keys = [record_keys(rules, feats) for feats in features]
     profiles = []
-    keys = []
-    for record, feats in zip(records, features, strict=True):
+    rows = []
+    for record, feats, own_keys in zip(records, features, keys, strict=True):
         profiles.append(
             MatchProfile(
                 source_record_id=record.pk,
@@ -440,9 +444,9 @@ def index_source_records(
                 fingerprint=fingerprint(rules, feats),
             )
         )
-        keys.extend((k, record.pk) for k in record_keys(rules, feats))
+        rows.extend((k, record.pk) for k in own_keys)
     bulk_insert(MatchProfile, profiles)
-    insert_rows(BlockKey, ["key", "source_record_id"], keys)
+    insert_rows(BlockKey, ["key", "source_record_id"], rows)
 
 
 def record_decisions(

@@ -550,6 +550,7 @@ class _Batch:
                 [record_of[p] for p in range(len(self.matched))],
                 self.matcher.features,
                 replace=False,
+                keys=self.matcher.keys,
             )
             record_decisions(
                 self.matcher,
