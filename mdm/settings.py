@@ -149,6 +149,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several components have a `status`; name the golden records' one.
+    "ENUM_NAME_OVERRIDES": {"GoldenStatusEnum": ["active", "merged", "retired"]},
 }
 
 # Celery. Every setting is documented here and can be overridden from the environment.

@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from golden_records.api import views
+from golden_records.api import xref as xref_views
+
+register_converter(xref_views.SystemCodeConverter, "system_code")
 
 urlpatterns = [
     path(
@@ -17,5 +20,17 @@ urlpatterns = [
         "golden/<str:domain>/<uuid:golden_id>",
         views.GoldenRecordView.as_view(),
         name="golden-record",
+    ),
+    path("xref/<str:domain>/lookup", xref_views.XrefLookupView.as_view(), name="xref-lookup"),
+    # The target-system route first: it matches only when the last segment is a system code.
+    path(
+        "xref/<str:domain>/<slug:system>/<path:source_id>/<system_code:target_system>",
+        xref_views.XrefTargetView.as_view(),
+        name="xref-target",
+    ),
+    path(
+        "xref/<str:domain>/<slug:system>/<path:source_id>",
+        xref_views.XrefView.as_view(),
+        name="xref",
     ),
 ]
