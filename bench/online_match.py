@@ -10,7 +10,7 @@ truth (for the held-out records that have a duplicate among the loaded ones).
 
     .venv/bin/python bench/online_match.py                    # 100,000 goldens, SQLite
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/online_match.py
-    .venv/bin/python bench/online_match.py --records 20000 --probes 300
+    .venv/bin/python bench/online_match.py --entities 20000 --probes 300
 """
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=100_000, help="Records loaded first.")
+    parser.add_argument(
+        "--entities",
+        type=int,
+        default=100_000,
+        help="Distinct companies loaded first (with their duplicates: about 1.5 records each).",
+    )
     parser.add_argument("--probes", type=int, default=1_000, help="Held-out records matched.")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -65,12 +70,20 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}")
 
-    records, entities = generate_customers(args.records + args.probes, seed=args.seed)
+    records, entities = generate_customers(int(args.entities * 1.7) + args.probes, seed=args.seed)
     entity_of = {
         (r["source_system"], r["source_id"]): e for r, e in zip(records, entities, strict=True)
     }
-    # Held out: the last records the generator made (duplicates and new companies alike).
-    loaded, probes = records[: args.records], records[args.records :]
+    # Loaded: the records up to the one that brings the count of companies to --entities; held
+    # out: the next --probes records (duplicates of loaded companies and new companies alike).
+    seen: set[str] = set()
+    cut = len(records) - args.probes
+    for position, entity in enumerate(entities):
+        seen.add(entity)
+        if len(seen) == args.entities:
+            cut = position + 1
+            break
+    loaded, probes = records[:cut], records[cut : cut + args.probes]
     systems = {
         code: SourceSystem.objects.get_or_create(code=code, defaults={"name": code, "kind": code})[
             0
