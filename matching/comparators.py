@@ -185,8 +185,31 @@ def _street_ceiling(left: str, right: str) -> float:
     return NUMBERS_DIFFER
 
 
+NUMBER_MISTYPED = 0.55
+"""The most two codes can score whose digits differ in one place only, one digit for another or
+two neighbouring digits swapped ("T83750" and "T83720", "A65497" and "A64597"): a typist's slip
+or a neighbour in the numbering, more often the slip than codes further apart ("SAF10060" and
+"SAF10009": another item). Rules give it its own level, between ``NUMBERS_DIFFER`` and the
+levels whose digits agree."""
+
+
+def digit_mistyped(a: str, b: str) -> bool:
+    """Whether two digit strings of one length differ in one digit or by two neighbouring
+    digits swapped."""
+    if len(a) != len(b) or a == b:
+        return False
+    wrong = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    if len(wrong) == 1:
+        return True
+    i = wrong[0]
+    return len(wrong) == 2 and wrong[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+
+
 def _code_ceiling(left: str, right: str) -> float:
-    return 1.0 if code_numbers_agree(left, right) else NUMBERS_DIFFER
+    a, b = std.code_numbers(left), std.code_numbers(right)
+    if not a or not b or a == b:
+        return 1.0
+    return NUMBER_MISTYPED if digit_mistyped(a, b) else NUMBERS_DIFFER
 
 
 NUMBERS_CLOSE = 0.6
@@ -196,27 +219,73 @@ NUMBERS_CLOSE = 0.6
 NUMBERS_FAR = 0.45
 
 
-def _cap(score: float, left: str, right: str, ceiling: Ceiling) -> float:
-    """``score`` under what the numbers of two different values allow."""
+CODE_NUMBER_LEVELS = NUMBERS_CLOSE
+"""Codes whose digits agree but that are less similar than this score at most ``NUMBERS_FAR``:
+the similarities just below it are the levels of codes whose digits differ
+(``NUMBER_MISTYPED``, ``NUMBERS_DIFFER``), not of two codes of one number with many letters
+apart."""
+
+
+def _cap(score: float, left: str, right: str, ceiling: Ceiling, reserved: float = 0.0) -> float:
+    """``score`` under what the numbers of two different values allow; a score of values whose
+    numbers agree that falls among the numbers' levels (above ``NUMBERS_FAR``, below
+    ``reserved``) is ``NUMBERS_FAR``."""
     allowed = ceiling(left, right)
+    if allowed >= 1.0:
+        return NUMBERS_FAR if NUMBERS_FAR < score < reserved else score
     if allowed < 1.0 and score < NUMBERS_CLOSE:
         allowed = NUMBERS_FAR
     return min(score, allowed)
 
 
 def _capped(
-    score: float | None, a: Features, b: Features, feature: str, ceiling: Ceiling
+    score: float | None,
+    a: Features,
+    b: Features,
+    feature: str,
+    ceiling: Ceiling,
+    reserved: float = 0.0,
 ) -> float | None:
     if score is None or score <= NUMBERS_FAR or a[feature] == b[feature]:
         return score
-    return _cap(score, a[feature], b[feature], ceiling)
+    return _cap(score, a[feature], b[feature], ceiling, reserved)
+
+
+SHORT_FORM_SCORE = 0.65
+"""What a product name scores against another when it is a short form of no known shape: one
+word of at most ``SHORT_FORM_LENGTH`` characters that starts as the other, much longer, name does
+but is no abbreviation ``abbreviation`` recognises ("bswt" for "banana republic wool topcoat",
+"stemrvce" for "steam rice cooker fuzzy logic 10 cup", "cw" for "cryptovaultwallet"). A mangled
+short form says little either way: rules give it a level of about no weight, not the strong
+evidence against of two names that differ."""
+SHORT_FORM_LENGTH = 8
+
+
+def short_form(short: str, long: str) -> bool:
+    """Whether ``short`` is a short form of ``long`` as far as one can tell: one word of 2 to
+    ``SHORT_FORM_LENGTH`` characters, the same first letter, and ``long`` more than one word or
+    at least twice as long."""
+    return (
+        2 <= len(short) <= SHORT_FORM_LENGTH
+        and " " not in short
+        and short[0] == long[:1]
+        and (" " in long or len(long) >= 2 * len(short))
+    )
+
+
+def _short_form_score(left: str, right: str) -> float:
+    short, long = (left, right) if len(left) <= len(right) else (right, left)
+    return SHORT_FORM_SCORE if short_form(short, long) else 0.0
 
 
 def text(a: Features, b: Features, feature: str) -> float | None:
     """``name`` for descriptions (product names): at most ``NUMBERS_DIFFER`` when the numbers
     disagree ("Nitrile Gloves, 6 mil, Size L" and "... 4 mil ..." are two products), unless one
-    is an abbreviation of the other."""
-    return _capped(name(a, b, feature), a, b, feature, _text_ceiling)
+    is an abbreviation of the other; a short form of the other scores ``SHORT_FORM_SCORE``."""
+    score = name(a, b, feature)
+    if score is not None and score < SHORT_FORM_SCORE:
+        score = max(score, _short_form_score(a[feature], b[feature]))
+    return _capped(score, a, b, feature, _text_ceiling)
 
 
 def street(a: Features, b: Features, feature: str) -> float | None:
@@ -231,17 +300,41 @@ def code(a: Features, b: Features, feature: str) -> float | None:
     """Edit similarity of two standardised codes (SKU, MPN, site code), at most
     ``NUMBERS_DIFFER`` when their digits differ: a mistyped letter is a typo, another number is
     another item (or site) of the same numbering."""
-    return _capped(levenshtein(a, b, feature), a, b, feature, _code_ceiling)
+    return _capped(levenshtein(a, b, feature), a, b, feature, _code_ceiling, CODE_NUMBER_LEVELS)
+
+
+PHONE_CORE = 7
+"""The fewest digits a phone number written without its country code or extension has."""
+
+
+def same_number(e164_a: str, digits_a: str, e164_b: str, digits_b: str) -> bool:
+    """Whether two phone numbers are one written with and without its country code (the
+    E.164 digits of one end with those of the other: "+13805550181" read in Czechia as
+    "+42013805550181") or with and without an extension run into it (the digit string of one
+    starts with that of the other: "4115550182" and "41155501825658"), the shorter one at least
+    ``PHONE_CORE`` digits long."""
+    for short, long in (
+        sorted((e164_a.lstrip("+"), e164_b.lstrip("+")), key=len),
+        sorted((digits_a, digits_b), key=len),
+    ):
+        if PHONE_CORE <= len(short) < len(long) and (
+            long.endswith(short) or long.startswith(short)
+        ):
+            return True
+    return False
 
 
 def phone(a: Features, b: Features, feature: str) -> float | None:
-    """1 when the E.164 numbers or the digit strings (extension included) agree; otherwise
+    """1 when the E.164 numbers or the digit strings (extension included) agree, or they are
+    one number with and without its country code or extension (``same_number``); otherwise
     the edit similarity of the digit strings (a mistyped digit scores high)."""
     pair = _pair(a, b, feature)
     if pair is None:
         return None
     digits_a, digits_b = a.get(f"{feature}.digits", ""), b.get(f"{feature}.digits", "")
     if pair[0] == pair[1] or (digits_a and digits_a == digits_b):
+        return 1.0
+    if same_number(pair[0], digits_a, pair[1], digits_b):
         return 1.0
     return Levenshtein.normalized_similarity(digits_a, digits_b) if digits_a and digits_b else 0.0
 
@@ -333,13 +426,16 @@ def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.nda
     elif comparator == "name":
         values = _vector_name(ls, rs)
     elif comparator == "text":
-        values = _cap_vector(_vector_name(ls, rs), ls, rs, _text_ceiling)
+        values = _vector_name(ls, rs)
+        for i in np.flatnonzero(values < SHORT_FORM_SCORE).tolist():
+            values[i] = max(values[i], _short_form_score(ls[i], rs[i]))
+        values = _cap_vector(values, ls, rs, _text_ceiling)
     elif comparator == "street":
         values = _cpdist(Levenshtein.normalized_similarity, ls, rs)
         values = _cap_vector(values, ls, rs, _street_ceiling)
     elif comparator == "code":
         values = _cpdist(Levenshtein.normalized_similarity, ls, rs)
-        values = _cap_vector(values, ls, rs, _code_ceiling)
+        values = _cap_vector(values, ls, rs, _code_ceiling, CODE_NUMBER_LEVELS)
     else:
         scalar = SCALAR[comparator]
         values = np.array(
@@ -350,13 +446,13 @@ def vector(comparator: str, left: Sequence[str], right: Sequence[str]) -> np.nda
 
 
 def _cap_vector(
-    values: np.ndarray, left: list[str], right: list[str], ceiling: Ceiling
+    values: np.ndarray, left: list[str], right: list[str], ceiling: Ceiling, reserved: float = 0.0
 ) -> np.ndarray:
     """``_capped`` for many pairs: the ceiling is asked only of pairs above ``NUMBERS_FAR``
     whose values differ (numbers rarely matter: most pairs are settled without a Python call)."""
     for i in np.flatnonzero(values > NUMBERS_FAR).tolist():
         if left[i] != right[i]:
-            values[i] = _cap(float(values[i]), left[i], right[i], ceiling)
+            values[i] = _cap(float(values[i]), left[i], right[i], ceiling, reserved)
     return values
 
 
@@ -419,6 +515,13 @@ def _vector_phone(
     digits_a, digits_b = digits[lpos][present], digits[rpos][present]
     both_digits = (digits_a != "") & (digits_b != "")
     same = (number_a == number_b) | (both_digits & (digits_a == digits_b))
+    # One number with and without its country code or extension: lengths differ.
+    lengths = np.vectorize(len, otypes=[np.int64])
+    unequal = ~same & (
+        (lengths(number_a) != lengths(number_b)) | (lengths(digits_a) != lengths(digits_b))
+    )
+    for i in np.flatnonzero(unequal).tolist():
+        same[i] = same_number(number_a[i], digits_a[i], number_b[i], digits_b[i])
     values = np.zeros(len(number_a))
     values[same] = 1.0
     edit = both_digits & ~same

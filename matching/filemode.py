@@ -83,7 +83,12 @@ def match_records(rules: RuleSet, records: list[dict[str, Any]]) -> FileMatch:
         return score_pairs(rules, subset, local[:, 0], local[:, 1], frequencies)[0]
 
     clustering = cluster(
-        len(records), links, rules.thresholds.cluster_guard, probability_of, probabilities_of
+        len(records),
+        links,
+        rules.thresholds.cluster_guard,
+        probability_of,
+        probabilities_of,
+        floor=rules.thresholds.cluster_floor,
     )
     return FileMatch(records, features, left, right, probability, levels, clustering, frequencies)
 

@@ -99,7 +99,13 @@ class Thresholds:
     review: float = 0.5
     """At or above this (and below auto_match) a steward reviews the pair."""
     cluster_guard: float = 0.5
-    """Every two records merged into one cluster must be at least this probable a match."""
+    """Every two records merged into one cluster must be at least this probable a match (with
+    ``cluster_floor``: on average, the pairs across two groups that merge)."""
+    cluster_floor: float | None = None
+    """``None``: complete linkage (every pair across two merging groups at least
+    ``cluster_guard``). A probability: average linkage with this floor (the pairs across on
+    average at least ``cluster_guard``, none below ``cluster_floor``): a garbled record scoring
+    weakly against its entity's other records no longer keeps them apart (clustering.py)."""
 
 
 @dataclass(frozen=True)

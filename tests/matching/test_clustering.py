@@ -136,3 +136,43 @@ def test_a_known_weak_pair_refuses_without_scoring_the_rest():
     result = cluster(4, [*links, (0, 3, 0.1)], 0.5, probability_of)
     assert result.cluster_of == {0: 0, 1: 0, 2: 2, 3: 2}
     assert result.held_apart[0] == (1, 2, 0.97)
+
+
+def test_floor_guard_merges_past_one_weak_pair():
+    # A garbled record (2) links strongly to 1 but scores weakly (not impossibly) against 0:
+    # complete linkage keeps it apart, the floor guard lets the strong majority decide.
+    links = [(0, 1, 0.99), (1, 2, 0.999)]
+    weak = {(0, 2): 0.2}
+    complete = cluster(3, links, guard=0.5, probability_of=table(weak))
+    assert complete.cluster_of[2] == 1 and complete.cluster_of[0] == 0
+    soft = cluster(3, links, guard=0.5, probability_of=table(weak), floor=0.05)
+    assert set(soft.cluster_of.values()) == {0}
+    assert soft.held_apart == []
+
+
+def test_floor_guard_keeps_a_chain_with_different_ends_apart():
+    # A~B~C with A and C clearly different (below the floor): never one cluster.
+    links = [(0, 1, 0.99), (1, 2, 0.98)]
+    result = cluster(3, links, guard=0.5, probability_of=table({(0, 2): 0.01}), floor=0.05)
+    assert result.cluster_of == {0: 0, 1: 0, 2: 2}
+    assert result.held_apart == [(1, 2, 0.98)]
+
+
+def test_floor_guard_needs_the_average_to_clear_the_guard():
+    # Two of three pairs across weak (above the floor): the average stays below the guard.
+    links = [(0, 1, 0.99), (1, 2, 0.97), (2, 3, 0.96)]
+    probabilities = {(0, 2): 0.9, (0, 3): 0.1, (1, 3): 0.1}
+    result = cluster(4, links, guard=0.5, probability_of=table(probabilities), floor=0.05)
+    assert result.cluster_of == {0: 0, 1: 0, 2: 0, 3: 3}
+    assert result.held_apart == [(2, 3, 0.96)]
+
+
+def test_guard_clears():
+    from matching.clustering import guard_clears
+
+    assert guard_clears([0.9, 0.6], 0.5, None)
+    assert not guard_clears([0.9, 0.4], 0.5, None)
+    assert guard_clears([0.9, 0.4], 0.5, 0.05)
+    assert not guard_clears([0.99, 0.02], 0.5, 0.05)
+    assert not guard_clears([0.6, 0.3], 0.5, 0.05)
+    assert guard_clears([], 0.5, 0.05)

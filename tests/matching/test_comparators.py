@@ -285,3 +285,76 @@ def test_name_abbreviation_in_vector_form():
     assert vector.tolist() == [
         comparators.name({"f": a}, {"f": b}, "f") for a, b in zip(left, right, strict=True)
     ]
+
+
+PHONE_ATTRIBUTES = {"phone": "phone", "country": "country"}
+
+
+def test_phone_with_and_without_its_country_code_is_one_number():
+    # A US number typed without "+1" read in Czechia gets +420 in front of its own 1.
+    home = extract(PHONE_ATTRIBUTES, {"phone": "+1-380-555-0181 x1234", "country": "US"})
+    abroad = extract(PHONE_ATTRIBUTES, {"phone": "1-380-555-0181", "country": "CZ"})
+    assert abroad["phone"].startswith("+420")
+    assert comparators.phone(home, abroad, "phone") == 1.0
+    other = extract(PHONE_ATTRIBUTES, {"phone": "1-380-555-0182", "country": "CZ"})
+    assert comparators.phone(home, other, "phone") < 1.0
+
+
+def test_phone_with_its_extension_run_into_it_is_one_number():
+    plain = extract(PHONE_ATTRIBUTES, {"phone": "(411) 555-0182"})
+    run_together = extract(PHONE_ATTRIBUTES, {"phone": "+1 411 555 0182 5658"})
+    assert comparators.phone(plain, run_together, "phone") == 1.0
+
+
+def test_same_number_needs_a_whole_national_number():
+    assert comparators.same_number("+13805550181", "3805550181", "+42013805550181", "3805550181")
+    # A short run of digits inside another number says nothing.
+    assert not comparators.same_number("+15550181", "5550181", "+4930555018", "4930555018")
+    assert not comparators.same_number("+123456", "23456", "+49123456", "49123456")
+
+
+def test_phone_country_code_in_vector_form_agrees_with_scalar():
+    records = [
+        {"phone": "+1-380-555-0181", "country": "US"},
+        {"phone": "1-380-555-0181", "country": "CZ"},
+        {"phone": "(411) 555-0182"},
+        {"phone": "+1 411 555 0182 5658"},
+        {"phone": "1-380-555-0182", "country": "CZ"},
+    ]
+    features = [extract(PHONE_ATTRIBUTES, r) for r in records]
+    left = np.array([0, 2, 0, 1, 3])
+    right = np.array([1, 3, 4, 4, 0])
+    vector = comparators.vector_with_features("phone", "phone", features, left, right)
+    pairs = zip(left.tolist(), right.tolist(), strict=True)
+    scalar = [comparators.phone(features[a], features[b], "phone") for a, b in pairs]
+    assert vector.tolist() == pytest.approx(scalar)
+    assert vector[:2].tolist() == [1.0, 1.0]
+    assert vector[2] < 1.0
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("bswt", "banana republic wool topcoat"),
+        ("hwnkm", "hush white noise machine"),
+        ("cw", "cyptovaultwallet"),
+    ],
+)
+def test_text_short_form_scores_its_own_level(short, long):
+    a, b = {"f": short}, {"f": long}
+    assert comparators.name(a, b, "f") < comparators.SHORT_FORM_SCORE
+    assert comparators.text(a, b, "f") == comparators.SHORT_FORM_SCORE
+    assert comparators.vector("text", [short], [long])[0] == comparators.SHORT_FORM_SCORE
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("bsc", "steam steamer clothes handheld"),  # another first letter
+        ("bolt", "bracket"),  # two short words, neither a short form of the other
+        ("steam rice cooker", "stand mixer kitchen aid"),  # not one word
+        ("stainlessx", "stainless steel straws set"),  # longer than a short form
+    ],
+)
+def test_text_short_form_needs_its_shape(a, b):
+    assert comparators.text({"f": a}, {"f": b}, "f") != comparators.SHORT_FORM_SCORE

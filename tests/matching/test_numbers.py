@@ -136,8 +136,7 @@ def test_house_number_feature_survives_run_together_words():
     ("a", "b", "capped"),
     [
         ("SAF-10026", "SAF-10012", True),  # sequential SKUs: two items
-        ("ELE-10086", "ELE-10026", True),
-        ("NB-7081-BK", "NB-7031-BK", True),
+        ("SAF-10060", "SAF-10009", True),
         ("C100020-BT", "C100020-01", True),  # bill-to and ship-to codes of one customer
         ("PLS-35657", "PLS35657", False),  # separators do not count: equal
         ("K-32346", "V-32346", False),  # a mistyped letter is a typo
@@ -149,7 +148,48 @@ def test_code_numbers(a, b, capped):
     if capped:
         assert score <= comparators.NUMBERS_DIFFER
     else:
-        assert score > comparators.NUMBERS_DIFFER
+        assert score > comparators.NUMBER_MISTYPED
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ELE-10086", "ELE-10026"),  # one digit for another: a slip or the next item
+        ("NB-7081-BK", "NB-7031-BK"),
+        ("T-83750", "T-83720"),
+        ("A-65497", "A-64597"),  # two neighbouring digits swapped
+    ],
+)
+def test_code_with_one_digit_off_has_its_own_level(a, b):
+    assert code_score(a, b) == comparators.NUMBER_MISTYPED
+    assert comparators.NUMBERS_DIFFER < comparators.NUMBER_MISTYPED < comparators.NUMBERS_CLOSE
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "mistyped"),
+    [
+        ("83750", "83720", True),
+        ("65497", "64597", True),
+        ("10060", "10009", False),  # two places apart
+        ("12345", "1234", False),  # lengths differ
+        ("12345", "12345", False),
+        ("12345", "21354", False),  # two swaps
+    ],
+)
+def test_digit_mistyped(a, b, mistyped):
+    assert comparators.digit_mistyped(a, b) is mistyped
+
+
+def test_code_of_agreeing_digits_never_falls_among_the_digit_levels():
+    # Digits agree, letters far apart: below every level of differing digits, not "one digit
+    # off" by accident of the edit similarity.
+    score = code_score("ABCD-1234", "WXY-1234")
+    assert (
+        comparators.NUMBERS_FAR
+        < comparators.levenshtein({"f": std.code("ABCD-1234")}, {"f": std.code("WXY-1234")}, "f")
+        < comparators.NUMBERS_CLOSE
+    )
+    assert score == comparators.NUMBERS_FAR
 
 
 @pytest.mark.parametrize("name", ["text", "street", "code"])
