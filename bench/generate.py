@@ -348,7 +348,7 @@ def _duplicate(rng: random.Random, entity: dict) -> dict[str, str]:
     if rng.random() < 0.04:
         # A system with the old address: the company moved within its town.
         entity = {**entity, "address_line1": _street(rng)}
-        if entity["country"] == "US":
+        if entity["country"] == "US" and entity["postal_code"][:3].isdigit():
             entity["postal_code"] = (
                 f"{int(entity['postal_code'][:3]) * 100 + rng.randint(0, 99):05d}"
             )
