@@ -8,6 +8,9 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+handler404 = "mdm.handlers.page_not_found"
+handler500 = "mdm.handlers.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("golden_records.api.urls")),

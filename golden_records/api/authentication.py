@@ -1,7 +1,19 @@
-"""Bearer-token authentication for source systems and read-only clients."""
+"""Bearer-token authentication for source systems and read-only clients.
+
+Tokens are looked up by the SHA-256 of their value. A token that authenticated is kept in a
+per-process cache for ``TOKEN_CACHE_SECONDS`` (5 s; ``MDM_TOKEN_CACHE_SECONDS`` in the
+environment, 0 turns the cache off), so a busy client costs one token query per process every few
+seconds instead of one per request. The price: a token revoked, or a source system deactivated,
+is refused by every process within ``TOKEN_CACHE_SECONDS`` of the change, not at once. Unknown,
+revoked and inactive tokens are never cached: a new token works at once, a refused one is checked
+again on its next request.
+"""
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from typing import Any
 
 from django.utils import timezone
@@ -9,6 +21,11 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from golden_records.models import ApiToken, hash_token
+
+TOKEN_CACHE_SECONDS = float(os.environ.get("MDM_TOKEN_CACHE_SECONDS", "5"))
+TOKEN_CACHE_SIZE = 10_000
+LAST_USED_RESOLUTION = 60
+"""``last_used_at`` is written at most once a minute per token (and per process)."""
 
 
 class TokenPrincipal:
@@ -33,31 +50,68 @@ class TokenPrincipal:
         return f"token {self.token.hint}"
 
 
+_cache: dict[str, tuple[float, TokenPrincipal]] = {}
+_cache_lock = threading.Lock()
+
+
+def clear_token_cache() -> None:
+    """Forget every cached token (tests; a process that must see a revocation at once)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def principal_for(token: str) -> TokenPrincipal:
+    """The caller of a bearer token; ``AuthenticationFailed`` with a stable code otherwise."""
+    digest = hash_token(token)
+    now = time.monotonic()
+    cached = _cache.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    try:
+        api_token = ApiToken.objects.select_related("system").get(digest=digest)
+    except ApiToken.DoesNotExist:
+        raise exceptions.AuthenticationFailed("Unknown token.", code="invalid_token") from None
+    if api_token.revoked_at is not None:
+        raise exceptions.AuthenticationFailed("Token revoked.", code="token_revoked")
+    if api_token.system is not None and not api_token.system.active:
+        raise exceptions.AuthenticationFailed("Source system inactive.", code="system_inactive")
+    used = timezone.now()
+    if (
+        api_token.last_used_at is None
+        or (used - api_token.last_used_at).total_seconds() > LAST_USED_RESOLUTION
+    ):
+        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=used)
+        api_token.last_used_at = used
+    principal = TokenPrincipal(api_token)
+    if TOKEN_CACHE_SECONDS > 0:
+        with _cache_lock:
+            if len(_cache) >= TOKEN_CACHE_SIZE:
+                _cache.clear()
+            _cache[digest] = (now + TOKEN_CACHE_SECONDS, principal)
+    return principal
+
+
+def bearer_token(header: str) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header; None for another scheme or none."""
+    keyword, _, token = header.partition(" ")
+    if not header or keyword.lower() != BearerTokenAuthentication.keyword.lower():
+        return None
+    token = token.strip()
+    if not token:
+        raise exceptions.AuthenticationFailed("Empty bearer token.", code="invalid_token")
+    return token
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Any) -> tuple[TokenPrincipal, ApiToken] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
+        token = bearer_token(header)
+        if token is None:
             return None
-        keyword, _, token = header.partition(" ")
-        if keyword.lower() != self.keyword.lower():
-            return None
-        token = token.strip()
-        if not token:
-            raise exceptions.AuthenticationFailed("Empty bearer token.", code="invalid_token")
-        try:
-            api_token = ApiToken.objects.select_related("system").get(digest=hash_token(token))
-        except ApiToken.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Unknown token.", code="invalid_token") from None
-        if api_token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("Token revoked.", code="token_revoked")
-        if api_token.system is not None and not api_token.system.active:
-            raise exceptions.AuthenticationFailed("Source system inactive.", code="system_inactive")
-        now = timezone.now()
-        if api_token.last_used_at is None or (now - api_token.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-        return TokenPrincipal(api_token), api_token
+        principal = principal_for(token)
+        return principal, principal.token
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="mdm"'

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from golden_records.api import views
 from golden_records.api import xref as xref_views
+from golden_records.api.golden import golden_urlpatterns
 
 register_converter(xref_views.SystemCodeConverter, "system_code")
 
@@ -16,11 +17,8 @@ urlpatterns = [
         views.SourceRecordView.as_view(),
         name="source-record",
     ),
-    path(
-        "golden/<str:domain>/<uuid:golden_id>",
-        views.GoldenRecordView.as_view(),
-        name="golden-record",
-    ),
+    # One list and one detail route per domain (their schemas differ), then JSON 404s.
+    *golden_urlpatterns(),
     path("xref/<str:domain>/lookup", xref_views.XrefLookupView.as_view(), name="xref-lookup"),
     # The target-system route first: it matches only when the last segment is a system code.
     path(

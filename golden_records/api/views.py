@@ -1,8 +1,7 @@
-"""Ingest API: source systems send their records; the golden record read for the result."""
+"""Ingest API: source systems send their records (golden-record reads: api/golden.py)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -25,20 +24,29 @@ from golden_records.api.serializers import (
 )
 from golden_records.domains import DOMAINS, DomainSpec
 from golden_records.history import ChangeOrigin
-from golden_records.models import GOLDEN_MODELS, Channel, SourceRecord, SourceSystem
+from golden_records.models import Channel, SourceRecord, SourceSystem
 from golden_records.pipeline import PreparedRecord
-from golden_records.read import golden_detail
 from golden_records.services import ingest_batch, ingest_record
 from golden_records.services.ingest import Action
 
+SYSTEM_CODE_PATTERN = r"^[-a-zA-Z0-9_]+$"
+"""What the routes take as a system code (Django's ``slug``); documented so clients know."""
 SYSTEM_PARAM = OpenApiParameter(
-    "system", str, OpenApiParameter.PATH, description="Source system code."
+    "system",
+    str,
+    OpenApiParameter.PATH,
+    description="Source system code.",
+    pattern=SYSTEM_CODE_PATTERN,
 )
 DOMAIN_PARAM = OpenApiParameter(
     "domain", str, OpenApiParameter.PATH, enum=list(DOMAINS), description="Domain."
 )
 SOURCE_ID_PARAM = OpenApiParameter(
-    "source_id", str, OpenApiParameter.PATH, description="The record's id in the source system."
+    "source_id",
+    str,
+    OpenApiParameter.PATH,
+    description="The record's id in the source system (`/` allowed; no line feed).",
+    pattern=r"^[^\n]+$",
 )
 IDEMPOTENCY_PARAM = OpenApiParameter(
     "Idempotency-Key",
@@ -57,6 +65,29 @@ def result_dict(record: PreparedRecord) -> dict[str, Any]:
         "version": record.version,
         "errors": record.errors_as_list(),
     }
+
+
+def nul_fields(value: Any, path: str = "") -> list[dict[str, str]]:
+    """Where a JSON value holds a NUL character, in a key or a string: PostgreSQL stores none, so
+    such a value is refused (``invalid_character``) before it reaches the database."""
+    found: list[dict[str, str]] = []
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append(
+                {
+                    "field": path or "non_field",
+                    "code": "invalid_character",
+                    "message": "NUL characters are not allowed.",
+                }
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            found += nul_fields(key, where) + nul_fields(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += nul_fields(item, f"{path}[{i}]")
+    return found
 
 
 def domain_or_400(domain: str) -> DomainSpec:
@@ -103,6 +134,9 @@ class SourceRecordView(APIView):
     def put(self, request: Request, system: str, domain: str, source_id: str) -> Response:
         source_system = writable_system(request, system)
         domain_or_400(domain)
+        refused = nul_fields(source_id, "source_id") + nul_fields(request.data)
+        if refused:
+            raise ApiError("validation_error", "The record is not valid.", fields=refused[:100])
         origin = ChangeOrigin.source_system(source_system.code, Channel.API)
         record = ingest_record(source_system, domain, source_id, request.data, origin)
         if not record.ok:
@@ -124,6 +158,8 @@ class SourceRecordView(APIView):
             SourceRecord.objects.select_related("system")
             .filter(system__code=system, domain=domain, source_id=source_id)
             .first()
+            if "\x00" not in source_id  # no such id can be stored
+            else None
         )
         if record is None:
             raise ApiError(
@@ -164,6 +200,9 @@ class SourceBatchView(APIView):
                     for e in (errors if isinstance(errors, list) else [errors])
                 ],
             )
+        refused = nul_fields(request.data)
+        if refused:
+            raise ApiError("invalid_batch", "The batch is not valid.", fields=refused[:100])
         records = request.data["records"]
         on_error = body.validated_data["on_error"]
         fingerprint = request_fingerprint(request.method, request.path, request.data)
@@ -189,23 +228,3 @@ class SourceBatchView(APIView):
             return Response({"results": results, "summary": summary})
 
         return run_once(source_system, request.headers.get("Idempotency-Key"), fingerprint, work)
-
-
-class GoldenRecordView(APIView):
-    """A golden record with its lineage, cross-references and discrepancies."""
-
-    @extend_schema(
-        operation_id="golden_record_get",
-        parameters=[DOMAIN_PARAM, OpenApiParameter("golden_id", uuid.UUID, OpenApiParameter.PATH)],
-        responses={200: OpenApiTypes.OBJECT, 404: ErrorSerializer},
-    )
-    def get(self, request: Request, domain: str, golden_id: uuid.UUID) -> Response:
-        domain_or_400(domain)
-        obj = GOLDEN_MODELS[domain].objects.filter(pk=golden_id).first()
-        if obj is None:
-            raise ApiError(
-                "golden_record_not_found",
-                f"No {domain} golden record {golden_id}.",
-                status_code=404,
-            )
-        return Response(golden_detail(obj))

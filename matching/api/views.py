@@ -31,8 +31,16 @@ class Page(LimitOffsetPagination):
     max_limit = 500
 
 
-def _choice(request: Request, name: str, allowed: list[str]) -> str:
+def _param(request: Request, name: str) -> str:
+    """A query parameter; NUL characters are refused (PostgreSQL cannot compare text with them)."""
     value = request.query_params.get(name, "")
+    if "\x00" in value:
+        raise ApiError("invalid_character", f"{name}: NUL characters are not allowed.")
+    return value
+
+
+def _choice(request: Request, name: str, allowed: list[str]) -> str:
+    value = _param(request, name)
     if value and value not in allowed:
         raise ApiError(f"invalid_{name}", f"{name} must be one of: {', '.join(allowed)}.")
     return value
@@ -142,8 +150,8 @@ class MatchDecisionList(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        missing = [n for n in ("system", "domain", "source_id") if not params.get(n)]
+        params = {n: _param(self.request, n) for n in ("system", "domain", "source_id")}
+        missing = [n for n, value in params.items() if not value]
         if missing:
             raise ApiError("missing_parameter", f"Give {', '.join(missing)}.")
         domain = _choice(self.request, "domain", list(DOMAINS))
