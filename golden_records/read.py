@@ -29,8 +29,8 @@ from golden_records.models import (
     SourceRecord,
     SourceSystem,
 )
-from golden_records.services.ownership import golden_value
 from golden_records.survivorship import SourceView, candidate_value
+from golden_records.values import golden_attributes
 
 
 class GoldenNotFound(Exception):
@@ -41,13 +41,6 @@ class GoldenNotFound(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def golden_attributes(obj: Any, spec: DomainSpec | None = None) -> dict[str, Any]:
-    """Every attribute's golden value in canonical form; ``obj`` is a golden record or one of
-    its history rows (pass ``spec`` for those)."""
-    spec = spec or obj.domain
-    return {a.name: golden_value(obj, a) for a in spec.attributes}
 
 
 def _views(sources: list[Any], codes: dict[int, str]) -> list[SourceView]:

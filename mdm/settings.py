@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MDM_VAR_DIR", BASE_DIR / "var"))
@@ -122,6 +123,34 @@ MDM_MAX_BATCH_RECORDS = 1000
 DATA_UPLOAD_MAX_MEMORY_SIZE = MDM_MAX_BODY_BYTES
 MDM_IDEMPOTENCY_KEY_TTL_HOURS = 48
 
+# Propagation to downstream systems (sync/, ../docs/architecture.md "Propagation").
+# Seconds to wait before each retry after a failed attempt; after the last one the delivery is
+# dead. MDM_WEBHOOK_RETRY_SCHEDULE="1,2,3" (comma-separated seconds) overrides it, e.g. in tests.
+MDM_WEBHOOK_RETRY_SCHEDULE = [
+    float(x)
+    for x in os.environ.get(
+        "MDM_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000"
+    ).split(",")
+]
+MDM_WEBHOOK_RETRY_JITTER = float(os.environ.get("MDM_WEBHOOK_RETRY_JITTER", "0.1"))
+MDM_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("MDM_WEBHOOK_TIMEOUT_SECONDS", "15"))
+# An endpoint failing without a single success this long is disabled.
+MDM_WEBHOOK_DISABLE_AFTER_SECONDS = float(
+    os.environ.get("MDM_WEBHOOK_DISABLE_AFTER_SECONDS", str(5 * 24 * 3600))
+)
+# Longest Retry-After (429, 503) honoured; longer asks wait this long.
+MDM_WEBHOOK_MAX_RETRY_AFTER_SECONDS = 24 * 3600
+# A claimed delivery not finished within its lease is due again (its worker died).
+MDM_DELIVERY_LEASE_SECONDS = float(os.environ.get("MDM_DELIVERY_LEASE_SECONDS", "60"))
+MDM_DELIVERY_BATCH = int(os.environ.get("MDM_DELIVERY_BATCH", "32"))
+MDM_DELIVERY_THREADS = int(os.environ.get("MDM_DELIVERY_THREADS", "8"))
+MDM_DELIVERY_RETENTION_DAYS = max(30, int(os.environ.get("MDM_DELIVERY_RETENTION_DAYS", "30")))
+MDM_DELIVERY_LAG_SLA_SECONDS = float(os.environ.get("MDM_DELIVERY_LAG_SLA_SECONDS", "900"))
+# Networks webhooks may reach although they are link-local (for example a test network).
+MDM_WEBHOOK_ALLOWED_NETWORKS = [
+    n for n in os.environ.get("MDM_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n
+]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "golden_records.api.authentication.BearerTokenAuthentication",
@@ -182,6 +211,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "golden_records.purge_idempotency_records",
         "schedule": 3600.0,
     },
+    # The safety net under the on-commit fast path: finds due deliveries and expired leases.
+    "sweep-deliveries": {
+        "task": "sync.sweep",
+        "schedule": float(os.environ.get("MDM_SWEEP_SECONDS", "5")),
+    },
+    "reconcile-deliveries": {"task": "sync.reconcile", "schedule": 600.0},
+    "purge-deliveries": {"task": "sync.purge_old_deliveries", "schedule": 3600.0},
+    "nightly-resync": {"task": "sync.nightly_resync", "schedule": crontab(hour=2, minute=0)},
 }
 
 LOGGING = {

@@ -29,6 +29,8 @@ from golden_records.models import (
 from golden_records.services.ownership import apply_ownership
 from matching.memory import remember_never_match
 from matching.models import MatchKey
+from sync.models import EventType
+from sync.outbox import EventNote, record_changes
 
 
 class MergeError(ValueError):
@@ -148,6 +150,15 @@ def merge_golden(
             {g.pk: ["record_status", "merged_into"] for g in retired},
             when=now,
         )
+        record_changes(
+            domain,
+            [
+                (golden, EventNote(EventType.MERGED, {"survivor_id": str(survivor_id)}))
+                for golden in retired
+            ],
+            origin,
+            now,
+        )
         _point_merged_ids_forward(domain, merged_ids, survivor_id)
         versions = apply_ownership(domain, [survivor_id], origin)
         _re_resolve_references(domain, moved, origin)
@@ -187,7 +198,19 @@ def unmerge(
             )
         new_id = new_golden_id()
         _move_source_records(moving, new_id, "unmerge", origin)
-        apply_ownership(domain, [golden_id], origin, new_golden_ids=[new_id])
+        # Both records get a version and an event: subscribers learn which record appeared
+        # (``created``, split from the original) and that the original lost members.
+        apply_ownership(
+            domain,
+            [golden_id],
+            origin,
+            new_golden_ids=[new_id],
+            notes={
+                golden_id: EventNote(EventType.UNMERGED, {"split_into": [str(new_id)]}),
+                new_id: EventNote(EventType.CREATED, {"split_from": str(golden_id)}),
+            },
+            touch=[golden_id],
+        )
         _re_resolve_references(domain, moving, origin)
         # A steward who splits records apart has said they are different: matching must not
         # put them together again (until a compared attribute changes).

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from golden_records.attributes import Reference
 from golden_records.bulk import bulk_insert, bulk_update_rows
 from golden_records.domains import DomainSpec, get_domain
 from golden_records.history import ChangeOrigin, origin_scope, write_history
@@ -30,6 +29,9 @@ from golden_records.models import (
     SourceSystem,
 )
 from golden_records.survivorship import OverrideView, SourceView, Strategy, strategy_for, survive
+from golden_records.values import golden_value, set_golden_value
+from sync.models import EventType
+from sync.outbox import EventNote, record_changes
 
 
 def load_strategies(spec: DomainSpec) -> dict[str, Strategy]:
@@ -48,21 +50,6 @@ def load_strategies(spec: DomainSpec) -> dict[str, Strategy]:
                 default.strategy, default.systems, default.fallback_to_any
             )
     return strategies
-
-
-def golden_value(obj: GoldenRecord, attribute: Any) -> Any:
-    """The golden record's value of ``attribute`` in canonical (JSON) form."""
-    if isinstance(attribute, Reference):
-        raw = getattr(obj, f"{attribute.name}_id")
-        return str(raw) if raw else None
-    return attribute.to_json(getattr(obj, attribute.name))
-
-
-def set_golden_value(obj: GoldenRecord, attribute: Any, canonical: Any) -> None:
-    if isinstance(attribute, Reference):
-        setattr(obj, f"{attribute.name}_id", uuid.UUID(str(canonical)) if canonical else None)
-    else:
-        setattr(obj, attribute.name, attribute.to_python(canonical))
 
 
 def _system_codes() -> dict[int, str]:
@@ -109,9 +96,14 @@ def apply_ownership(
     golden_ids: Collection[uuid.UUID],
     origin: ChangeOrigin,
     new_golden_ids: Collection[uuid.UUID] = (),
+    notes: Mapping[uuid.UUID, EventNote] | None = None,
+    touch: Collection[uuid.UUID] = (),
 ) -> dict[uuid.UUID, int]:
     """Recompute the given golden records of ``domain``; create those in ``new_golden_ids``.
 
+    Every new version gets an outbox event (``created`` or ``updated``, unless ``notes`` names
+    another type for that record, such as ``unmerged``). Records in ``touch`` get a new version
+    even when no value changed: the change is in their composition, which subscribers must hear.
     Returns each golden record's version afterwards.
     """
     spec = get_domain(domain)
@@ -161,7 +153,7 @@ def apply_ownership(
             if is_new:
                 created.append(obj)
                 changed_fields[golden_id] = fields
-            elif fields:
+            elif fields or golden_id in touch:
                 obj.version += 1
                 obj.updated_at = now
                 changed.append(obj)
@@ -178,6 +170,14 @@ def apply_ownership(
             write_history(model, changed, "~", origin, changed_fields, now)
         if relineaged:
             bulk_update_rows(model, relineaged, ["lineage"])
+        notes = notes or {}
+        record_changes(
+            domain,
+            [(obj, notes.get(obj.pk, EventNote(EventType.CREATED))) for obj in created]
+            + [(obj, notes.get(obj.pk, EventNote(EventType.UPDATED))) for obj in changed],
+            origin,
+            now,
+        )
         versions = {obj.pk: obj.version for obj in existing.values()}
         versions.update({obj.pk: obj.version for obj in created})
         return versions
