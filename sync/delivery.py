@@ -18,7 +18,8 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from golden_records.attributes import Reference
+from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin, origin_scope, write_history
 from golden_records.models import SourceRecord
 from sync import signing, transport
@@ -124,11 +127,24 @@ def subscriber_ids(
     return dict(rows)
 
 
-def render(delivery: Delivery, their_id: str | None) -> bytes:
-    """The body for one subscriber: its field names, its id for the record, the version."""
+def render(
+    delivery: Delivery, their_id: str | None, their_ids: Mapping[str, Mapping[str, str]]
+) -> bytes:
+    """The body for one subscriber: its field names, its id for the record, the version, and
+    for each reference (a price's item, a location's customer) the subscriber's id of the
+    referenced record where the hub knows one (``their_ids``: domain -> golden id -> its id)."""
     payload: dict[str, Any] = dict(delivery.event.payload)
-    names = delivery.subscription.fields.get(delivery.domain)
+    names = delivery.subscription.fields.get(delivery.domain) or {}
     record = payload.pop("record", {})
+    references = {}
+    for attribute in reference_attributes(delivery.domain):
+        if names and attribute.name not in names:
+            continue
+        golden_id = record.get(attribute.name)
+        references[names.get(attribute.name, attribute.name)] = {
+            "golden_id": golden_id,
+            "id": their_ids.get(attribute.domain, {}).get(golden_id) if golden_id else None,
+        }
     if names:
         record = {their: record.get(ours) for ours, their in names.items()}
     body = {
@@ -136,8 +152,35 @@ def render(delivery: Delivery, their_id: str | None) -> bytes:
         **payload,
         "id": their_id,
         "record": record,
+        "references": references,
     }
     return json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def reference_attributes(domain: str) -> list[Reference]:
+    return [a for a in get_domain(domain).attributes if isinstance(a, Reference)]
+
+
+def _their_ids(
+    subscription: Subscription, deliveries: Sequence[Delivery]
+) -> dict[str, dict[str, str]]:
+    """The subscriber's ids of the records in the batch and of the records they reference."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for d in deliveries:
+        wanted[d.domain].add(str(d.golden_id))
+        record = d.event.payload.get("record", {})
+        for attribute in reference_attributes(d.domain):
+            if record.get(attribute.name):
+                wanted[attribute.domain].add(record[attribute.name])
+    return {
+        domain: {
+            str(golden_id): their_id
+            for golden_id, their_id in subscriber_ids(
+                subscription, domain, [uuid.UUID(g) for g in golden_ids]
+            ).items()
+        }
+        for domain, golden_ids in wanted.items()
+    }
 
 
 def active_secrets(subscription: Subscription) -> list[str]:
@@ -165,13 +208,11 @@ def send_batch(deliveries: Sequence[Delivery]) -> list[Sent]:
         return []
     subscription = deliveries[0].subscription
     secrets = active_secrets(subscription)
-    ids_by_domain: dict[str, dict[uuid.UUID, str]] = {}
-    for domain in {d.domain for d in deliveries}:
-        golden_ids = [d.golden_id for d in deliveries if d.domain == domain]
-        ids_by_domain[domain] = subscriber_ids(subscription, domain, golden_ids)
+    their_ids = _their_ids(subscription, deliveries)
 
     def send_one(delivery: Delivery) -> Sent:
-        body = render(delivery, ids_by_domain[delivery.domain].get(delivery.golden_id))
+        their_id = their_ids.get(delivery.domain, {}).get(str(delivery.golden_id))
+        body = render(delivery, their_id, their_ids)
         started_at = timezone.now()
         if not secrets:
             result = transport.HttpResult(None, b"", {}, 0, error="no active signing secret")

@@ -180,3 +180,19 @@ def test_paused_subscriptions_wait_and_get_the_newest_version(api, subscribed, e
     set_state(sub.pk, "active", "", origin)
     assert deliver_all(sub) == 1
     assert endpoint.received[-1].json["version"] == 2
+
+
+def test_references_carry_the_subscribers_id_of_the_referenced_record(
+    api, systems, endpoint, subscribed
+):
+    from sync.services import create_subscription
+
+    sub = create_subscription(systems["erp"], "erp-locations", endpoint.url, ["location"])
+    put(api["erp"], "erp", "customer", "C1", ACME)
+    ship_to = {"code": "SH-1", "name": "Acme dock", "kind": "ship_to", "customer": "C1"}
+    assert put(api["erp"], "erp", "location", "L1", ship_to).status_code in (200, 201)
+    deliver_all(sub)
+    body = endpoint.received[-1].json
+    customer = golden_of("erp", "customer", "C1")
+    assert body["record"]["customer"] == str(customer.pk)
+    assert body["references"] == {"customer": {"golden_id": str(customer.pk), "id": "C1"}}
