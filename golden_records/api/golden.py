@@ -24,6 +24,8 @@ with its new values): paging with ``updated_since`` is a change feed. Filters:
   normalised as an ingested one is (``country=Germany`` finds ``DE``, ``sku=ab-1`` finds
   ``AB-1``). Reference attributes take golden ids.
 * ``limit`` (1 to 1,000, default 100), ``cursor``.
+* ``as_of=<ISO 8601>``: the records as they were at that moment, from history (each record's
+  newest history row until then); the filters apply to those values.
 
 An unknown parameter or a value that cannot be read is 400 ``invalid_filter`` naming it; a cursor
 that cannot be read is 400 ``invalid_cursor``.
@@ -48,7 +50,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpResponse
 from django.urls import URLPattern, path
 from django.utils.dateparse import parse_datetime
@@ -89,7 +91,7 @@ from golden_records.read import GoldenNotFound, golden_attributes, read_golden, 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_BIGINT = 2**63 - 1
-RESERVED = ("record_status", "updated_since", "cursor", "limit")
+RESERVED = ("record_status", "updated_since", "cursor", "limit", "as_of")
 
 TEXT_LOOKUPS = ("exact", "in", "icontains", "istartswith", "isnull")
 CODE_LOOKUPS = ("exact", "in", "isnull")
@@ -243,12 +245,16 @@ class GoldenListView(LookupView):
         params = request.query_params
         record = {k: params.get(k) for k in params}
         queryset: QuerySet = GOLDEN_MODELS[self.spec.name].objects.all()
+        if "as_of" in params:
+            queryset = self.as_of(_datetime("as_of", params["as_of"]))
         limit = DEFAULT_LIMIT
         for param in params:
             values = params.getlist(param)
             if len(values) > 1:
                 raise _bad(param, "repeated", "Give each parameter once.")
             raw = values[0]
+            if param == "as_of":
+                continue
             if param == "limit":
                 if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
                     raise _bad(param, "invalid_limit", f"A whole number from 1 to {MAX_LIMIT:,}.")
@@ -289,6 +295,22 @@ class GoldenListView(LookupView):
             "next": next_link,
         }
         return json_with_etag(request, body)
+
+    def as_of(self, moment: dt.datetime) -> QuerySet:
+        """Every record as it was at ``moment``: per golden id, its newest history row written
+        until then (records created later are absent). Filters and cursors apply to those rows,
+        whose columns have the golden table's names."""
+        history = GOLDEN_MODELS[self.spec.name].history.model  # type: ignore[attr-defined]
+        newest = (
+            history.objects.filter(golden_id=OuterRef("golden_id"), history_date__lte=moment)
+            .order_by("-history_date", "-history_id")
+            .values("history_id")[:1]
+        )
+        return (
+            history.objects.filter(history_date__lte=moment)
+            .filter(history_id=Subquery(newest))
+            .exclude(history_type="-")
+        )
 
     def item(self, row: Any) -> dict[str, Any]:
         return {
@@ -334,6 +356,12 @@ def _filter_parameters(spec: DomainSpec, filters: dict[str, Filter]) -> list[Ope
             "limit", int, description=f"Page size, 1 to {MAX_LIMIT:,} (default {DEFAULT_LIMIT})."
         ),
         OpenApiParameter("cursor", str, description="`next_cursor` of the page before."),
+        OpenApiParameter(
+            "as_of",
+            OpenApiTypes.DATETIME,
+            description="The records as they were at that moment (ISO 8601), from history; "
+            "filters apply to those values.",
+        ),
     ]
     kinds = {
         Integer: int,

@@ -179,7 +179,7 @@ class TestList:
         [
             ({"nosuch": "1"}, "nosuch", "unknown_filter"),
             ({"name__gt": "A"}, "name__gt", "unknown_filter"),
-            ({"as_of": "2026-01-01T00:00:00Z"}, "as_of", "unknown_filter"),
+            ({"as_of": "last week"}, "as_of", "invalid_datetime"),
             ({"country": "Narnia"}, "country", "invalid_country"),
             ({"credit_limit__gt": "lots"}, "credit_limit__gt", "invalid_number"),
             ({"credit_limit__gt": "1e40"}, "credit_limit__gt", "too_large"),
@@ -418,6 +418,21 @@ class TestAsOf:
         assert now["attributes"]["city"] == "Hamburg"
         assert [x["source_id"] for x in now["xrefs"]] == ["C100234", "0015g"]
         assert {(d["attribute"], d["value"]) for d in now["discrepancies"]} == {("city", "Potsdam")}
+
+    def test_the_list_as_it_was(self, api, reader):
+        before = timezone.now()
+        put(api["erp"], "erp", "customer", "C100234", ACME)
+        created = timezone.now()
+        put(api["erp"], "erp", "customer", "C100234", {**ACME, "city": "Hamburg"})
+        put(api["erp"], "erp", "customer", "C200777", {**ACME, "name": "Globex", "duns": ""})
+        assert names(listing(reader, as_of=before.isoformat())) == []
+        then = listing(reader, as_of=created.isoformat()).json()["results"]
+        assert [(r["version"], r["attributes"]["city"]) for r in then] == [(1, "Berlin")]
+        assert names(listing(reader, as_of=created.isoformat(), city="Hamburg")) == []
+        now = listing(reader, as_of=timezone.now().isoformat(), limit=1).json()
+        assert now["results"][0]["attributes"]["city"] == "Hamburg"
+        follow = listing(reader, as_of=timezone.now().isoformat(), cursor=now["next_cursor"])
+        assert names(follow) == ["Globex"]
 
     def test_merges_and_unmerges_as_they_were(self, customers, reader):
         linked = timezone.now()
