@@ -116,12 +116,14 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
 def subscriber_ids(
     subscription: Subscription, domain: str, golden_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, str]:
-    """The subscriber's own id for each golden record, where the hub knows one (its newest link)."""
+    """The subscriber's own id for each golden record, where the hub knows one. Where it holds
+    several (a merge linked two of its records to one golden record) the one linked first: the
+    record that was there before the merge."""
     rows = (
         SourceRecord.objects.filter(
             system_id=subscription.system_id, domain=domain, golden_id__any=list(golden_ids)
         )
-        .order_by("golden_id", "linked_at")
+        .order_by("golden_id", "-linked_at", "-id")  # dict() keeps the last: the first linked
         .values_list("golden_id", "source_id")
     )
     return dict(rows)
@@ -147,6 +149,18 @@ def render(
         }
     if names:
         record = {their: record.get(ours) for ours, their in names.items()}
+    system = delivery.subscription.system.code
+    if their_id is None and payload.get("source_records"):
+        # A merged-away record: its source records moved to the survivor with the merge.
+        their_id = next(
+            (r["source_id"] for r in payload["source_records"] if r["system"] == system), None
+        )
+    if payload.get("survivor_id"):
+        survivor = payload["survivor_id"]
+        payload["survivor"] = {
+            "golden_id": survivor,
+            "id": their_ids.get(delivery.domain, {}).get(survivor),
+        }
     body = {
         "event_id": str(delivery.event_id),
         **payload,
@@ -168,6 +182,8 @@ def _their_ids(
     wanted: dict[str, set[str]] = defaultdict(set)
     for d in deliveries:
         wanted[d.domain].add(str(d.golden_id))
+        if d.event.payload.get("survivor_id"):
+            wanted[d.domain].add(d.event.payload["survivor_id"])
         record = d.event.payload.get("record", {})
         for attribute in reference_attributes(d.domain):
             if record.get(attribute.name):
@@ -425,8 +441,24 @@ def _update_health(
     subscription: Subscription, counts: dict[str, int], gone: bool, now: dt.datetime
 ) -> None:
     """Track how long the endpoint has been failing; disable it when it is gone (410) or has
-    failed without one success for longer than the setting allows."""
+    failed without one success for longer than the setting allows. The subscription row is
+    locked only when something changes, so workers recording batches do not queue on it."""
+    current = Subscription.objects.get(pk=subscription.pk)
+    if not _health_changes(current, counts, gone, now)[0]:
+        return
     sub = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    fields, reason = _health_changes(sub, counts, gone, now)
+    if fields:
+        if "state" in fields:
+            log.warning("Subscription %s disabled: %s", sub.name, reason)
+        with origin_scope(ChangeOrigin.task("sync.deliver", reason or "delivery health")):
+            sub.save(update_fields=fields)
+
+
+def _health_changes(
+    sub: Subscription, counts: dict[str, int], gone: bool, now: dt.datetime
+) -> tuple[list[str], str]:
+    """Apply the outcome of a batch to ``sub`` in memory; returns the changed fields and why."""
     fields: list[str] = []
     if counts[Outcome.DELIVERED]:
         if sub.failing_since is not None:
@@ -447,10 +479,7 @@ def _update_health(
         sub.state_reason = reason
         sub.state_changed_at = now
         fields += ["state", "state_reason", "state_changed_at"]
-        log.warning("Subscription %s disabled: %s", sub.name, reason)
-    if fields:
-        with origin_scope(ChangeOrigin.task("sync.deliver", reason or "delivery health")):
-            sub.save(update_fields=fields)
+    return fields, reason
 
 
 def deliver_due(subscription_id: int, limit: int | None = None) -> int:

@@ -118,7 +118,18 @@ def merge_golden(
         raise MergeError("nothing_to_merge", "Name at least one other golden record to merge.")
     with transaction.atomic():
         goldens = _lock_active(domain, [survivor_id, *merged_ids])
-        moved = list(SourceRecord.objects.filter(domain=domain, golden_id__in=merged_ids))
+        moved = list(
+            SourceRecord.objects.filter(domain=domain, golden_id__in=merged_ids).select_related(
+                "system"
+            )
+        )
+        # Which systems' records each retired golden record held: subscribers find their own
+        # id for it in the merge event although those records now belong to the survivor.
+        held: dict[uuid.UUID, list[dict[str, str]]] = defaultdict(list)
+        for record in moved:
+            held[record.golden_id].append(
+                {"system": record.system.code, "source_id": record.source_id}
+            )
         _move_source_records(moved, survivor_id, "merge", origin)
 
         kept = set(
@@ -153,7 +164,13 @@ def merge_golden(
         record_changes(
             domain,
             [
-                (golden, EventNote(EventType.MERGED, {"survivor_id": str(survivor_id)}))
+                (
+                    golden,
+                    EventNote(
+                        EventType.MERGED,
+                        {"survivor_id": str(survivor_id), "source_records": held[golden.pk]},
+                    ),
+                )
                 for golden in retired
             ],
             origin,

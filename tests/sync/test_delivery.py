@@ -196,3 +196,36 @@ def test_references_carry_the_subscribers_id_of_the_referenced_record(
     customer = golden_of("erp", "customer", "C1")
     assert body["record"]["customer"] == str(customer.pk)
     assert body["references"] == {"customer": {"golden_id": str(customer.pk), "id": "C1"}}
+
+
+def test_a_merge_event_names_the_survivor_and_the_subscribers_ids(api, subscribed, endpoint):
+    from django.contrib.auth import get_user_model
+
+    from golden_records.history import ChangeOrigin
+    from golden_records.services import merge_golden
+
+    put(api["erp"], "erp", "customer", "C1", ACME)
+    put(api["erp"], "erp", "customer", "C2", {"name": "Acme Inc", "duns": "804735132"})
+    survivor, merged = golden_of("erp", "customer", "C1"), golden_of("erp", "customer", "C2")
+    deliver_all(subscribed["erp"])
+    steward = get_user_model().objects.create_user("stew")
+    merge_golden("customer", survivor.pk, [merged.pk], ChangeOrigin.steward(steward))
+    deliver_all(subscribed["erp"])
+    bodies = {r.json["golden_id"]: r.json for r in endpoint.received if r.json["version"] > 1}
+    retired = bodies[str(merged.pk)]
+    assert (retired["type"], retired["status"], retired["id"]) == ("merged", "merged", "C2")
+    assert retired["survivor"] == {"golden_id": str(survivor.pk), "id": "C1"}
+
+
+def test_an_endpoint_failing_for_too_long_is_disabled(api, subscribed, endpoint, settings):
+    settings.MDM_WEBHOOK_DISABLE_AFTER_SECONDS = 60
+    endpoint.answer = lambda r: (500, {}, b"")
+    sub = subscribed["erp"]
+    Subscription.objects.filter(pk=sub.pk).update(
+        failing_since=timezone.now() - dt.timedelta(seconds=61)
+    )
+    put(api["erp"], "erp", "customer", "C1", ACME)
+    deliver_all(sub)
+    sub.refresh_from_db()
+    assert sub.state == "disabled" and "failed since" in sub.state_reason
+    assert sub.history.first().actor == "sync.deliver"
