@@ -33,7 +33,7 @@ from golden_records.attributes import Reference
 from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin, origin_scope, write_history
 from golden_records.models import SourceRecord
-from sync import signing, transport
+from sync import transport
 from sync.models import (
     DeliveredVersion,
     Delivery,
@@ -223,6 +223,7 @@ def send_batch(deliveries: Sequence[Delivery]) -> list[Sent]:
     if not deliveries:
         return []
     subscription = deliveries[0].subscription
+    send = transport.transport_for(subscription)
     secrets = active_secrets(subscription)
     their_ids = _their_ids(subscription, deliveries)
 
@@ -233,12 +234,7 @@ def send_batch(deliveries: Sequence[Delivery]) -> list[Sent]:
         if not secrets:
             result = transport.HttpResult(None, b"", {}, 0, error="no active signing secret")
         else:
-            result = transport.post(
-                subscription.endpoint_url,
-                body,
-                signing.headers(secrets, str(delivery.event_id), body),
-                settings.MDM_WEBHOOK_TIMEOUT_SECONDS,
-            )
+            result = send(subscription, str(delivery.event_id), body, secrets)
         return Sent(delivery, started_at, result)
 
     threads = max(1, min(settings.MDM_DELIVERY_THREADS, len(deliveries)))

@@ -1,9 +1,16 @@
-"""HTTP for webhooks: one POST, no redirects, a hard timeout, and no requests to places a webhook
-must never reach (link-local and cloud metadata addresses) unless settings allow them.
+"""Transports, and HTTP for webhooks: one POST, no redirects, a hard timeout, and no requests
+to places a webhook must never reach (link-local and cloud metadata addresses) unless settings
+allow them.
 
 The host is resolved once and the connection goes to the address that was checked, so a DNS
 answer that changes between the check and the request (rebinding) cannot slip past the guard.
 Connections are pooled per process (keep-alive), which matters at hundreds of deliveries a second.
+
+A transport is a function ``(subscription, webhook_id, body, secrets) -> HttpResult``, chosen by
+``Subscription.transport`` (``TRANSPORTS``). The delivery engine only reads the result: a 2xx
+status is delivered, 410 disables, 429/503 honour Retry-After, anything else (or an error) is
+retried. A message-broker transport answers 200 once the broker confirmed the publish and an
+error otherwise, and plugs in beside ``webhook`` without changing the engine.
 """
 
 from __future__ import annotations
@@ -12,11 +19,18 @@ import ipaddress
 import socket
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
+
+from sync import signing
+
+if TYPE_CHECKING:
+    from sync.models import Subscription
 
 # Cloud metadata services that are not link-local (AWS IPv6, Alibaba, Oracle's second address).
 METADATA_ADDRESSES = {
@@ -137,3 +151,23 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Http
         )
     except urllib3.exceptions.HTTPError as exc:
         return HttpResult(None, b"", {}, took(), error=f"{type(exc).__name__}: {exc}"[:500])
+
+
+def send_webhook(
+    subscription: Subscription, webhook_id: str, body: bytes, secrets: Sequence[str]
+) -> HttpResult:
+    """A Standard Webhooks POST to the subscription's endpoint."""
+    return post(
+        subscription.endpoint_url,
+        body,
+        signing.headers(secrets, webhook_id, body),
+        settings.MDM_WEBHOOK_TIMEOUT_SECONDS,
+    )
+
+
+Transport = Callable[["Subscription", str, bytes, Sequence[str]], HttpResult]
+TRANSPORTS: dict[str, Transport] = {"webhook": send_webhook}
+
+
+def transport_for(subscription: Subscription) -> Transport:
+    return TRANSPORTS[subscription.transport]
