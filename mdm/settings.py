@@ -114,7 +114,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-LOGIN_URL = "/admin/login/"
+# The hub's own login page (templates/registration/login.html); the admin keeps its own.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # Request bodies: the batch API takes at most 1,000 records; 10 MiB leaves room for wide records
 # and refuses anything larger with a clear 400 before parsing it.
@@ -146,6 +149,9 @@ MDM_DELIVERY_BATCH = int(os.environ.get("MDM_DELIVERY_BATCH", "32"))
 MDM_DELIVERY_THREADS = int(os.environ.get("MDM_DELIVERY_THREADS", "8"))
 MDM_DELIVERY_RETENTION_DAYS = max(30, int(os.environ.get("MDM_DELIVERY_RETENTION_DAYS", "30")))
 MDM_DELIVERY_LAG_SLA_SECONDS = float(os.environ.get("MDM_DELIVERY_LAG_SLA_SECONDS", "900"))
+# /metrics (sync/metrics.py): when set, a scrape must send "Authorization: Bearer <token>";
+# when empty the endpoint is open (serve it on an internal network only).
+MDM_METRICS_TOKEN = os.environ.get("MDM_METRICS_TOKEN", "")
 # Networks webhooks may reach although they are link-local (for example a test network).
 MDM_WEBHOOK_ALLOWED_NETWORKS = [
     n for n in os.environ.get("MDM_WEBHOOK_ALLOWED_NETWORKS", "").split(",") if n
