@@ -298,6 +298,7 @@ def record_results(token: uuid.UUID, sent: Sequence[Sent]) -> dict[str, int]:
     now = timezone.now()
     attempts: list[DeliveryAttempt] = []
     delivered: list[Delivery] = []
+    waiting_again: list[int] = []
     gone = False
     with transaction.atomic():
         for item in sent:
@@ -348,11 +349,31 @@ def record_results(token: uuid.UUID, sent: Sequence[Sent]) -> dict[str, int]:
             # Only the holder of the lease moves the delivery on; a worker whose lease expired
             # (and whose delivery was claimed again) still records its attempt.
             Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**changes)
+            if changes["status"] == DeliveryStatus.PENDING:
+                waiting_again.append(delivery.pk)
+        _supersede_by_newer(waiting_again)
         DeliveryAttempt.objects.bulk_create(attempts)
         _remember_delivered(subscription, delivered, now)
         _store_their_ids(subscription, [s for s in sent if s.delivery in delivered])
         _update_health(subscription, counts, gone, now)
     return counts
+
+
+def _supersede_by_newer(delivery_ids: Sequence[int]) -> None:
+    """A failed delivery waiting for its retry is superseded by a newer version of its record
+    that was queued while it was in flight: otherwise the newer one, due at once, would be
+    sent first and the older one after it, and the subscriber would go back a version."""
+    if not delivery_ids:
+        return
+    newer = Delivery.objects.filter(
+        subscription_id=OuterRef("subscription_id"),
+        golden_id=OuterRef("golden_id"),
+        status=DeliveryStatus.PENDING,
+        version__gt=OuterRef("version"),
+    )
+    Delivery.objects.filter(pk__in=delivery_ids, status=DeliveryStatus.PENDING).filter(
+        Exists(newer)
+    ).update(status=DeliveryStatus.SUPERSEDED)
 
 
 def _remember_delivered(

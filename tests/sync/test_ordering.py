@@ -1,0 +1,32 @@
+"""A failed delivery does not come back after a newer version of its record was sent."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from sync.delivery import claim, deliver_due, record_results, send_batch
+from sync.models import Delivery
+from tests.helpers import put
+
+ACME = {"name": "Acme Corp", "duns": "150483782"}
+
+
+def test_a_version_queued_while_an_older_one_fails_supersedes_it(
+    api, subscribed, endpoint, settings
+):
+    settings.MDM_WEBHOOK_RETRY_SCHEDULE = [60]
+    sub = subscribed["erp"]
+    put(api["erp"], "erp", "customer", "C1", ACME)
+    token, claimed = claim(sub.pk, 10)  # v1 in flight ...
+    put(api["erp"], "erp", "customer", "C1", {**ACME, "name": "Acme 2"})  # ... v2 queued
+    endpoint.answer = lambda r: (500, {}, b"")
+    record_results(token, send_batch(claimed))  # v1 failed: it would retry in a minute
+    endpoint.answer = lambda r: (200, {}, b"{}")
+    while deliver_due(sub.pk):
+        pass
+    Delivery.objects.filter(subscription=sub).update(next_attempt_at=timezone.now())
+    while deliver_due(sub.pk):
+        pass
+    assert [r.json["version"] for r in endpoint.received] == [1, 2]
+    statuses = dict(Delivery.objects.filter(subscription=sub).values_list("version", "status"))
+    assert statuses == {1: "superseded", 2: "delivered"}
