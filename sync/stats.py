@@ -78,17 +78,24 @@ class SubscriptionFigures:
         )
 
 
-def subscription_figures(now: dt.datetime | None = None) -> list[SubscriptionFigures]:
-    """Every subscription (with its system) and its figures: four queries in all."""
+def subscription_figures(
+    now: dt.datetime | None = None, subscription_id: int | None = None
+) -> list[SubscriptionFigures]:
+    """Every subscription (or one) with its system and its figures: four queries in all."""
     now = now or timezone.now()
-    subscriptions = list(Subscription.objects.select_related("system").order_by("name"))
+    subscriptions = Subscription.objects.select_related("system").order_by("name")
+    deliveries, attempts = Delivery.objects.all(), DeliveryAttempt.objects.all()
+    if subscription_id is not None:
+        subscriptions = subscriptions.filter(pk=subscription_id)
+        deliveries = deliveries.filter(subscription_id=subscription_id)
+        attempts = attempts.filter(delivery__subscription_id=subscription_id)
     figures = {s.pk: SubscriptionFigures(s, now=now) for s in subscriptions}
     if not figures:
         return []
 
     waiting = Q(status__in=WAITING)
     rows = (
-        Delivery.objects.filter(status__in=[*WAITING, DeliveryStatus.DEAD])
+        deliveries.filter(status__in=[*WAITING, DeliveryStatus.DEAD])
         .values("subscription_id")
         .annotate(
             backlog=Count("id", filter=waiting),
@@ -106,7 +113,7 @@ def subscription_figures(now: dt.datetime | None = None) -> list[SubscriptionFig
 
     hour_ago = now - HOUR
     outcomes = (
-        DeliveryAttempt.objects.filter(started_at__gte=now - DAY)
+        attempts.filter(started_at__gte=now - DAY)
         .values("delivery__subscription_id", "outcome")
         .annotate(day=Count("id"), hour=Count("id", filter=Q(started_at__gte=hour_ago)))
         .order_by()

@@ -185,7 +185,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @ops_view()
 def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription.objects.select_related("system"), pk=pk)
-    figures = next(f for f in subscription_figures() if f.subscription.pk == subscription.pk)
+    [figures] = subscription_figures(subscription_id=subscription.pk)
     history = list(subscription.history.select_related("history_user")[:HISTORY_ROWS])
     now = timezone.now()
     secrets = [
