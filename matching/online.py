@@ -33,11 +33,12 @@ from django.db import connection
 
 from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from matching.blocking import blocking_keys
+from matching.comparators import MULTI_FEATURE
 from matching.features import Features, extract
 from matching.frequencies import domain_frequencies
 from matching.models import BlockKey, MatchProfile
 from matching.rules import RuleSet
-from matching.scoring import score_pair, score_pairs
+from matching.scoring import PairDetails, score_pair, score_pairs_explained
 
 MAX_CANDIDATES = 25
 """Candidates scored per record: those sharing the most blocking keys with it."""
@@ -131,6 +132,9 @@ class OnlineMatcher:
         self.pairs: dict[int, list[CandidateScore]] = defaultdict(list)
         self.peer_pairs: dict[int, list[tuple[int, float]]] = defaultdict(list)
         self._explained: dict[tuple[int, int | None, int | None], dict[str, Any]] = {}
+        self._details: PairDetails | None = None
+        self._pair_of: dict[tuple[int, int | None, int | None], int] = {}
+        """Position in ``_details`` of each scored pair, by the key ``explain`` uses."""
         self.scored: dict[int, list[tuple[uuid.UUID, float]]] = defaultdict(list)
         """Every stored candidate scored per record: (golden id, probability)."""
 
@@ -169,13 +173,18 @@ class OnlineMatcher:
             owner.append((later, earlier))
         if not left:
             return
-        probability, _ = score_pairs(
+        # The explanations of the pairs a decision keeps come from this same scoring.
+        probability, self._details = score_pairs_explained(
             self.rules,
             pool,
             np.asarray(left, dtype=np.int64),
             np.asarray(right, dtype=np.int64),
             frequencies=domain_frequencies(self.rules),
         )
+        self._pair_of = {
+            (index, other[0], None) if isinstance(other, tuple) else (index, None, other): n
+            for n, (index, other) in enumerate(owner)
+        }
         # Kept per record: every candidate in the review band or above, and the best one
         # below it (what the decision's explanation shows when nothing matched).
         review = self.rules.thresholds.review
@@ -238,7 +247,9 @@ class OnlineMatcher:
             ranked = sorted(shared, key=lambda r: (-shared[r], r))[:MAX_CANDIDATES]
             if ranked:
                 chosen[index] = ranked
-        profiles = _profiles({r for ids in chosen.values() for r in ids})
+        profiles = _profiles(
+            {r for ids in chosen.values() for r in ids}, scored_features(self.rules)
+        )
         return {
             index: [(r, *profiles[r]) for r in ids if r in profiles]
             for index, ids in chosen.items()
@@ -321,6 +332,10 @@ class OnlineMatcher:
     def explain(self, index: int, candidate: CandidateScore) -> dict[str, Any]:
         key = (index, candidate.record, candidate.peer)
         if key not in self._explained:
+            position = self._pair_of.get(key)
+            if position is not None and self._details is not None:
+                self._explained[key] = self._details.explain(position).as_dict()
+                return self._explained[key]
             self._explained[key] = score_pair(
                 self.rules,
                 self.features[index],
@@ -367,8 +382,22 @@ def _rows_under_keys(keys: Sequence[int], limit: int) -> list[tuple[int, int]]:
     return rows
 
 
-def _profiles(record_ids: set[int]) -> dict[int, tuple[uuid.UUID, Features]]:
-    """Golden id and features of each source record."""
+def scored_features(rules: RuleSet) -> list[str]:
+    """The features scoring and explaining a pair read: each comparison's feature, the
+    identifiers of the verdicts, and the companions comparators and verdicts read with them
+    (a phone's digit string, a GTIN's check-digit validity)."""
+    names = {c.feature for c in rules.comparisons}
+    names.update(rules.decisive, rules.exclusive, (f for f, _ in rules.never_together))
+    names.update(f"{c.feature}.digits" for c in rules.comparisons if c.comparator in MULTI_FEATURE)
+    names.update(f"{f}.valid" for f in list(names) if rules.attributes.get(f) == "gtin")
+    return sorted(names)
+
+
+def _profiles(
+    record_ids: set[int], features: Sequence[str] = ()
+) -> dict[int, tuple[uuid.UUID, Features]]:
+    """Golden id and features of each source record: on PostgreSQL only ``features`` (when
+    given; a stored profile holds the blocking features too, about half of its size)."""
     if not record_ids:
         return {}
     if connection.vendor == "postgresql":
@@ -376,12 +405,18 @@ def _profiles(record_ids: set[int]) -> dict[int, tuple[uuid.UUID, Features]]:
         # text in Python, and a long IN list costs more there than in the database.
         profile = connection.ops.quote_name(MatchProfile._meta.db_table)
         source = connection.ops.quote_name(SourceRecord._meta.db_table)
+        selected = "p.features"
+        params: list[Any] = []
+        if features:
+            pairs = ", ".join("%s::text, p.features -> %s::text" for _ in features)
+            selected = f"jsonb_strip_nulls(jsonb_build_object({pairs}))"
+            params = [name for feature in features for name in (feature, feature)]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT p.source_record_id, s.golden_id, p.features FROM {profile} p "
+                f"SELECT p.source_record_id, s.golden_id, {selected} FROM {profile} p "
                 f"JOIN {source} s ON s.id = p.source_record_id "
                 "WHERE p.source_record_id = ANY(%s::bigint[])",
-                [list(record_ids)],
+                [*params, list(record_ids)],
             )
             # Django's connection hands jsonb over as text (its JSONField parses it).
             return {

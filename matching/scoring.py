@@ -168,18 +168,7 @@ def score_pair(
     for group, excess in zip(rules.groups, _cap_groups(rules, positive), strict=True):
         if excess[0] > 0:
             weight -= excess[0]
-            explanation.append(
-                {
-                    "comparison": f"{group.name} (capped)",
-                    "feature": None,
-                    "left": None,
-                    "right": None,
-                    "comparator": "evidence cap",
-                    "similarity": None,
-                    "level": f"at most {group.max_weight:g}",
-                    "contribution": round(-float(excess[0]), 3),
-                }
-            )
+            explanation.append(_cap_entry(group, float(excess[0])))
     probability = 1 / (1 + 2 ** (-weight))
     verdict = identifier_verdict(rules, a, b)
     requirement = _requirement(rules)
@@ -189,19 +178,7 @@ def score_pair(
         and probability > _below(rules.thresholds.auto_match)
         and not any(contributions[i] >= requirement[1] for i in requirement[0])
     ):
-        names = ", ".join(rules.comparisons[i].name for i in requirement[0])
-        explanation.append(
-            {
-                "comparison": "auto-match requirement",
-                "feature": None,
-                "left": None,
-                "right": None,
-                "comparator": "requirement",
-                "similarity": None,
-                "level": f"not met: no {names} weighing {requirement[1]:g} or more",
-                "contribution": 0.0,
-            }
-        )
+        explanation.append(_requirement_entry(rules))
         probability = _below(rules.thresholds.auto_match)
         verdict = verdict or "key evidence missing"
     if verdict == "decided":
@@ -214,6 +191,34 @@ def score_pair(
             verdict = "identifier contradicted"
     probability = _apply_verdict(rules, probability, verdict)
     return PairScore(probability, weight, explanation, verdict or "weights", rules.version)
+
+
+def _cap_entry(group: Any, excess: float) -> dict[str, Any]:
+    return {
+        "comparison": f"{group.name} (capped)",
+        "feature": None,
+        "left": None,
+        "right": None,
+        "comparator": "evidence cap",
+        "similarity": None,
+        "level": f"at most {group.max_weight:g}",
+        "contribution": round(-excess, 3),
+    }
+
+
+def _requirement_entry(rules: RuleSet) -> dict[str, Any]:
+    positions, min_weight = _requirement(rules)  # type: ignore[misc]
+    names = ", ".join(rules.comparisons[i].name for i in positions)
+    return {
+        "comparison": "auto-match requirement",
+        "feature": None,
+        "left": None,
+        "right": None,
+        "comparator": "requirement",
+        "similarity": None,
+        "level": f"not met: no {names} weighing {min_weight:g} or more",
+        "contribution": 0.0,
+    }
 
 
 def _cap_groups(rules: RuleSet, positive: np.ndarray) -> list[np.ndarray]:
@@ -262,6 +267,33 @@ def score_pairs(
     column, ``CHUNK`` pairs at a time; ``levels`` holds each comparison's level index per pair
     (-1 when missing) for training and explanations.
     """
+    probability, levels, _ = _score_pairs(rules, features, left, right, frequencies, False)
+    return probability, levels
+
+
+def score_pairs_explained(
+    rules: RuleSet,
+    features: list[Features],
+    left: np.ndarray,
+    right: np.ndarray,
+    frequencies: TermFrequencies | None = None,
+) -> tuple[np.ndarray, PairDetails]:
+    """``score_pairs`` that also keeps what each pair's explanation needs (similarities,
+    contributions, capped excess, verdicts): ``details.explain(i)`` gives the same ``PairScore``
+    as ``score_pair`` for pair ``i`` without comparing the two records again."""
+    probability, _, details = _score_pairs(rules, features, left, right, frequencies, True)
+    assert details is not None
+    return probability, details
+
+
+def _score_pairs(
+    rules: RuleSet,
+    features: list[Features],
+    left: np.ndarray,
+    right: np.ndarray,
+    frequencies: TermFrequencies | None,
+    explained: bool,
+) -> tuple[np.ndarray, np.ndarray, PairDetails | None]:
     left = np.asarray(left, dtype=np.int64)
     right = np.asarray(right, dtype=np.int64)
     count = len(left)
@@ -275,24 +307,37 @@ def score_pairs(
         return columns[feature]
 
     verdicts = _Verdicts(rules, features, column)
-    # Per adjusted comparison: the share of records holding each record's value.
+    # Per adjusted comparison: the share of records holding each record's value (looked up
+    # once per distinct value: a batch's pool repeats its towns and countries many times).
     shares: dict[int, np.ndarray] = {}
     by_feature: dict[str, np.ndarray] = {}
     for c_index, comparison in enumerate(rules.comparisons):
         if frequencies is not None and _adjusts(comparison, frequencies):
             feature = comparison.feature
             if feature not in by_feature:
-                by_feature[feature] = np.asarray(
-                    [frequencies.share(feature, v) if v else 0.0 for v in column(feature).tolist()],
-                    dtype=float,
-                )
+                values = column(feature).tolist()
+                share_of = {v: frequencies.share(feature, v) if v else 0.0 for v in set(values)}
+                by_feature[feature] = np.asarray([share_of[v] for v in values], dtype=float)
             shares[c_index] = by_feature[feature]
+    details = (
+        PairDetails(rules, features, left, right, levels, frequencies, shares)
+        if explained
+        else None
+    )
     for start in range(0, count, CHUNK):
         part = slice(start, min(start + CHUNK, count))
         probability[part] = _score_chunk(
-            rules, features, column, verdicts, left[part], right[part], levels[:, part], shares
+            rules,
+            features,
+            column,
+            verdicts,
+            left[part],
+            right[part],
+            levels[:, part],
+            shares,
+            None if details is None else (details, part),
         )
-    return probability, levels
+    return probability, levels, details
 
 
 def _score_chunk(
@@ -304,6 +349,7 @@ def _score_chunk(
     right: np.ndarray,
     levels: np.ndarray,
     shares: dict[int, np.ndarray],
+    keep: tuple[PairDetails, slice] | None = None,
 ) -> np.ndarray:
     count = len(left)
     weight = np.full(count, rules.prior_weight)
@@ -332,19 +378,34 @@ def _score_chunk(
             contributions[c_index, exact] = np.log2(comparison.levels[0].m / u)
         weight += contributions[c_index]
         levels[c_index] = np.where(present, index, -1)
+        if keep is not None:
+            keep[0].similarity[c_index, keep[1]] = similarity
     positive = np.clip(contributions, 0.0, None)
-    for excess in _cap_groups(rules, positive):
+    excesses = _cap_groups(rules, positive)
+    for excess in excesses:
         weight -= excess
     probability = 1 / (1 + np.exp2(-weight))
     below = _below(rules.thresholds.auto_match)
     requirement = _requirement(rules)
+    met = np.ones(count, dtype=bool)
     if requirement is not None:
         met = (contributions[requirement[0]] >= requirement[1]).any(axis=0)
+        if keep is not None:
+            keep[0].requirement_failed[keep[1]] = ~met & (probability > below)
         probability = np.where(met, probability, np.minimum(probability, below))
     decided, excluded = verdicts(left, right)
     identifier_rows = [i for i, c in enumerate(rules.comparisons) if c.feature in rules.decisive]
     others = weight - rules.prior_weight - contributions[identifier_rows].sum(axis=0)
     contradicted = decided & (others < rules.decisive_veto)
+    if keep is not None:
+        kept, part = keep
+        kept.contributions[:, part] = contributions
+        if excesses:
+            kept.excess[:, part] = np.asarray(excesses)
+        kept.weight[part] = weight
+        kept.decided[part] = decided
+        kept.excluded[part] = excluded
+        kept.contradicted[part] = contradicted
     decided &= ~contradicted
     probability = np.where(
         contradicted,
@@ -352,7 +413,93 @@ def _score_chunk(
         probability,
     )
     probability = np.where(decided, np.maximum(probability, DECIDED), probability)
-    return np.where(excluded, np.minimum(probability, below), probability)
+    probability = np.where(excluded, np.minimum(probability, below), probability)
+    if keep is not None:
+        keep[0].probability[keep[1]] = probability
+    return probability
+
+
+class PairDetails:
+    """What ``score_pairs_explained`` keeps per pair to explain it as ``score_pair`` would:
+    similarities, level indexes, contributions (after term frequencies), each evidence group's
+    excess, the weight, the verdict flags and the final probability."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        features: list[Features],
+        left: np.ndarray,
+        right: np.ndarray,
+        levels: np.ndarray,
+        frequencies: TermFrequencies | None,
+        shares: dict[int, np.ndarray],
+    ) -> None:
+        count = len(left)
+        comparisons = len(rules.comparisons)
+        self.rules = rules
+        self.features = features
+        self.left = left
+        self.right = right
+        self.levels = levels
+        self.frequencies = frequencies
+        self.adjusted = frozenset(shares)
+        self.similarity = np.full((comparisons, count), np.nan)
+        self.contributions = np.zeros((comparisons, count))
+        self.excess = np.zeros((len(rules.groups), count))
+        self.weight = np.zeros(count)
+        self.probability = np.zeros(count)
+        self.requirement_failed = np.zeros(count, dtype=bool)
+        self.decided = np.zeros(count, dtype=bool)
+        self.excluded = np.zeros(count, dtype=bool)
+        self.contradicted = np.zeros(count, dtype=bool)
+
+    def explain(self, i: int) -> PairScore:
+        """Pair ``i``'s score and explanation: the content ``score_pair`` gives."""
+        rules = self.rules
+        a = self.features[int(self.left[i])]
+        b = self.features[int(self.right[i])]
+        similarities = self.similarity[:, i].tolist()
+        levels = self.levels[:, i].tolist()
+        contributions = self.contributions[:, i].tolist()
+        explanation: list[dict[str, Any]] = []
+        for c_index, comparison in enumerate(rules.comparisons):
+            level = levels[c_index]
+            similarity = similarities[c_index]
+            adjustment: dict[str, Any] = {}
+            if level == 0 and c_index in self.adjusted:
+                assert self.frequencies is not None
+                _, adjustment = _tf_entry(
+                    comparison, self.frequencies, a[comparison.feature], b[comparison.feature]
+                )
+            explanation.append(
+                {
+                    "comparison": comparison.name,
+                    "feature": comparison.feature,
+                    "left": a.get(comparison.feature),
+                    "right": b.get(comparison.feature),
+                    "comparator": comparison.comparator,
+                    "similarity": None if math.isnan(similarity) else round(similarity, 4),
+                    "level": "missing" if level < 0 else comparison.levels[level].label,
+                    "contribution": round(contributions[c_index], 3),
+                    **adjustment,
+                }
+            )
+        for group, excess in zip(rules.groups, self.excess[:, i].tolist(), strict=True):
+            if excess > 0:
+                explanation.append(_cap_entry(group, excess))
+        verdict = "excluded" if self.excluded[i] else "decided" if self.decided[i] else ""
+        if verdict != "decided" and self.requirement_failed[i]:
+            explanation.append(_requirement_entry(rules))
+            verdict = verdict or "key evidence missing"
+        if verdict == "decided" and self.contradicted[i]:
+            verdict = "identifier contradicted"
+        return PairScore(
+            float(self.probability[i]),
+            float(self.weight[i]),
+            explanation,
+            verdict or "weights",
+            rules.version,
+        )
 
 
 class _Verdicts:

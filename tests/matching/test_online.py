@@ -841,3 +841,69 @@ def test_probabilities_in_decisions_are_finite(api):
         assert 0 <= decision.probability <= 1
         for candidate in decision.candidates:
             assert 0 <= candidate["probability"] <= 1
+
+
+def test_stored_explanations_are_those_of_score_pair():
+    """Decisions and reviews take their explanations from the batch's vectorised scoring: the
+    same content as scoring the two records' profiles one pair at a time."""
+    from matching.frequencies import domain_frequencies
+
+    rules = active_rules("customer")
+    # Branches of one firm in other towns (review band) and CRM copies of ERP records (links).
+    towns = [("Hamburg", "40"), ("Bremen", "421"), ("Kiel", "431"), ("Dresden", "351")]
+    rows = [
+        {
+            "source_id": f"{n}-{t}",
+            "name": f"{name} Traders",
+            "city": town,
+            "country": "DE",
+            "phone": f"+49 {area} {1111111 * (t + 1) + n}",
+        }
+        for n, name in enumerate(["Northwind", "Southwind", "Eastbay"])
+        for t, (town, area) in enumerate(towns)
+    ]
+    rows += [{**r, "source_id": f"crm-{r['source_id']}", "name": r["name"].upper()} for r in rows]
+    ingest_batch(make_system("erp"), "customer", rows[:12], "reject_failed", ORIGIN)
+    ingest_batch(make_system("crm"), "customer", rows[12:], "reject_failed", ORIGIN)
+    frequencies = domain_frequencies(rules)
+    profiles = dict(MatchProfile.objects.values_list("source_record_id", "features"))
+    reviews = list(MatchReview.objects.all())
+    assert reviews
+    for review in reviews:
+        expected = score_pair(
+            rules,
+            profiles[review.source_record_id],
+            profiles[review.candidate_record_id],
+            frequencies,
+        )
+        assert review.explanation == expected.as_dict()
+    decisions = [d for d in MatchDecision.objects.all() if d.explanation]
+    assert any(d.outcome == "linked" for d in decisions)
+    for decision in decisions:
+        assert set(decision.explanation) == {
+            "probability",
+            "weight",
+            "reason",
+            "rule_version",
+            "comparisons",
+        }
+        assert decision.explanation["probability"] == pytest.approx(decision.probability, abs=1e-6)
+
+
+@pytest.mark.parametrize("domain", ["customer", "item", "location"])
+def test_candidates_read_only_the_features_scoring_needs(domain):
+    """Stored candidates are read with only ``scored_features`` (PostgreSQL): scores and
+    explanations are the same as with the whole profile."""
+    from tests.matching.test_scoring import EXPLAINED_RECORDS
+
+    rules = active_rules(domain)
+    wanted = set(online.scored_features(rules))
+    full = [features_of(rules, r) for r in EXPLAINED_RECORDS]
+    trimmed = [{k: v for k, v in f.items() if k in wanted} for f in full]
+    assert any(len(t) < len(f) for t, f in zip(trimmed, full, strict=True))
+    for a in range(len(full)):
+        for b in range(len(full)):
+            assert (
+                score_pair(rules, full[a], trimmed[b]).as_dict()
+                == score_pair(rules, full[a], full[b]).as_dict()
+            )
