@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+RECEIVER_PORT ?= 9000
 
 .PHONY: run test lint format install migrate seed worker serve clean bench
 
@@ -27,11 +28,15 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo --once
 	$(BIN)/python manage.py ensure_demo_steward
+	$(BIN)/python manage.py ensure_demo_subscriptions --receiver http://127.0.0.1:$(RECEIVER_PORT)
 
 # The web app on $(HOST):$(PORT) with one Celery worker that also runs beat (the only scheduler).
 run: seed
 	@echo "Starting the hub on http://$(HOST):$(PORT)/ (API docs at /api/docs/, admin at /admin/)"
+	@echo "Reference receiver for the demo subscriptions erp-demo and ecom-demo on http://127.0.0.1:$(RECEIVER_PORT)/"
 	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py webhook_receiver --port $(RECEIVER_PORT) --secret "$$(cat var/demo-webhook-secret)" \
+		--store var/demo-receiver.sqlite3 & \
 	$(BIN)/celery -A mdm worker --beat --loglevel=INFO --concurrency=2 \
 		--schedule=var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT) --noreload

@@ -56,8 +56,11 @@ class Command(BaseCommand):
             name = f"{code}-demo"
             existing = Subscription.objects.filter(name=name).first()
             if existing is not None:
-                # Keep the stored secret the receiver knows (var/ may have been wiped).
+                # The receiver's current address and the secret it knows (var/ may be new).
                 SigningSecret.objects.filter(subscription=existing).update(secret=secret)
+                Subscription.objects.filter(pk=existing.pk).update(
+                    endpoint_url=f"{receiver}/{code}"
+                )
                 continue
             sub = create_subscription(
                 system, name, f"{receiver}/{code}", domains, fields, secret, origin
