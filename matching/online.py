@@ -19,6 +19,7 @@ carries the explanation of its pair.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -68,6 +69,7 @@ def _saturated_keys(rules: RuleSet) -> set[int]:
     return entry[1]
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def key_hash(domain: str, rule: str, value: str) -> int:
     """A blocking key as a signed 64-bit integer (the BlockKey index holds these)."""
     digest = hashlib.blake2b(f"{domain}\x1f{rule}\x1f{value}".encode(), digest_size=8).digest()
@@ -86,8 +88,11 @@ def compared_attributes(rules: RuleSet) -> list[str]:
 
 def fingerprint(rules: RuleSet, features: Features) -> str:
     """A hash of the features the rules compare: equal fingerprints, equal comparisons."""
-    bases = set(compared_attributes(rules))
-    compared = {k: v for k, v in sorted(features.items()) if k.split(".")[0] in bases}
+    return _fingerprint(frozenset(compared_attributes(rules)), features)
+
+
+def _fingerprint(bases: frozenset[str], features: Features) -> str:
+    compared = {k: v for k, v in features.items() if k.partition(".")[0] in bases}
     text = json.dumps(compared, sort_keys=True, ensure_ascii=False)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
@@ -106,6 +111,8 @@ class CandidateScore:
     peer: int | None = None
     """Index in the batch of the candidate when it arrived in the same batch."""
     features: Features = field(default_factory=dict)
+    pair: int | None = None
+    """Position of the pair in the batch's scoring (its explanation is kept there)."""
 
 
 @dataclass
@@ -130,11 +137,10 @@ class OnlineMatcher:
         self.features: list[Features] = []
         self.keys: list[list[int]] = []
         self.pairs: dict[int, list[CandidateScore]] = defaultdict(list)
-        self.peer_pairs: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        self.peer_pairs: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
+        """Per record: (earlier record of the batch, probability, position in the scoring)."""
         self._explained: dict[tuple[int, int | None, int | None], dict[str, Any]] = {}
         self._details: PairDetails | None = None
-        self._pair_of: dict[tuple[int, int | None, int | None], int] = {}
-        """Position in ``_details`` of each scored pair, by the key ``explain`` uses."""
         self.scored: dict[int, list[tuple[uuid.UUID, float]]] = defaultdict(list)
         """Every stored candidate scored per record: (golden id, probability)."""
 
@@ -181,10 +187,6 @@ class OnlineMatcher:
             np.asarray(right, dtype=np.int64),
             frequencies=domain_frequencies(self.rules),
         )
-        self._pair_of = {
-            (index, other[0], None) if isinstance(other, tuple) else (index, None, other): n
-            for n, (index, other) in enumerate(owner)
-        }
         # Kept per record: every candidate in the review band or above, and the best one
         # below it (what the decision's explanation shows when nothing matched).
         review = self.rules.thresholds.review
@@ -204,22 +206,29 @@ class OnlineMatcher:
                 if isinstance(other, tuple) and p > best_below.get(index, (-1.0, 0))[0]:
                     best_below[index] = (p, position_in_pairs)
                 if not isinstance(other, tuple):
-                    self.peer_pairs[index].append((other, p))
+                    self.peer_pairs[index].append((other, p, position_in_pairs))
                 continue
             if isinstance(other, tuple):
                 record_id, golden_id = other
                 if golden_id in active:
                     self.pairs[index].append(
                         CandidateScore(
-                            golden_id, p, record_id, None, pool[right[position_in_pairs]]
+                            golden_id,
+                            p,
+                            record_id,
+                            None,
+                            pool[right[position_in_pairs]],
+                            position_in_pairs,
                         )
                     )
             else:
-                self.peer_pairs[index].append((other, p))
+                self.peer_pairs[index].append((other, p, position_in_pairs))
         for index, (p, position_in_pairs) in best_below.items():
             record_id, golden_id = owner[position_in_pairs][1]
             self.pairs[index].append(
-                CandidateScore(golden_id, p, record_id, None, pool[right[position_in_pairs]])
+                CandidateScore(
+                    golden_id, p, record_id, None, pool[right[position_in_pairs]], position_in_pairs
+                )
             )
 
     def _stored_candidates(
@@ -301,11 +310,11 @@ class OnlineMatcher:
         """The decision for the batch's record ``index``; ``golden_of_peer`` holds the golden
         ids already given to the batch's earlier records."""
         candidates = list(self.pairs.get(index, ()))
-        for earlier, p in self.peer_pairs.get(index, ()):
+        for earlier, p, position in self.peer_pairs.get(index, ()):
             golden_id = golden_of_peer.get(earlier)
             if golden_id is not None:
                 candidates.append(
-                    CandidateScore(golden_id, p, None, earlier, self.features[earlier])
+                    CandidateScore(golden_id, p, None, earlier, self.features[earlier], position)
                 )
         best_per_golden: dict[uuid.UUID, CandidateScore] = {}
         for candidate in candidates:
@@ -332,9 +341,8 @@ class OnlineMatcher:
     def explain(self, index: int, candidate: CandidateScore) -> dict[str, Any]:
         key = (index, candidate.record, candidate.peer)
         if key not in self._explained:
-            position = self._pair_of.get(key)
-            if position is not None and self._details is not None:
-                self._explained[key] = self._details.explain(position).as_dict()
+            if candidate.pair is not None and self._details is not None:
+                self._explained[key] = self._details.explain(candidate.pair).as_dict()
                 return self._explained[key]
             self._explained[key] = score_pair(
                 self.rules,
@@ -470,13 +478,14 @@ def index_source_records(
         keys = [record_keys(rules, feats) for feats in features]
     profiles = []
     rows = []
+    bases = frozenset(compared_attributes(rules))
     for record, feats, own_keys in zip(records, features, keys, strict=True):
         profiles.append(
             MatchProfile(
                 source_record_id=record.pk,
                 domain=rules.domain,
                 features=feats,
-                fingerprint=fingerprint(rules, feats),
+                fingerprint=_fingerprint(bases, feats),
             )
         )
         rows.extend((k, record.pk) for k in own_keys)

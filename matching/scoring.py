@@ -443,6 +443,7 @@ class PairDetails:
         self.levels = levels
         self.frequencies = frequencies
         self.adjusted = frozenset(shares)
+        self._tf_entries: dict[tuple[int, str, str], dict[str, Any]] = {}
         self.similarity = np.full((comparisons, count), np.nan)
         self.contributions = np.zeros((comparisons, count))
         self.excess = np.zeros((len(rules.groups), count))
@@ -452,6 +453,17 @@ class PairDetails:
         self.decided = np.zeros(count, dtype=bool)
         self.excluded = np.zeros(count, dtype=bool)
         self.contradicted = np.zeros(count, dtype=bool)
+
+    def _tf_adjustment(self, c_index: int, left: str, right: str) -> dict[str, Any]:
+        """What the explanation says of an exact level weighed by term frequency (the same
+        values recur across a batch's pairs: worked out once per comparison and values)."""
+        key = (c_index, left, right)
+        entry = self._tf_entries.get(key)
+        if entry is None:
+            assert self.frequencies is not None
+            comparison = self.rules.comparisons[c_index]
+            entry = self._tf_entries[key] = _tf_entry(comparison, self.frequencies, left, right)[1]
+        return entry
 
     def explain(self, i: int) -> PairScore:
         """Pair ``i``'s score and explanation: the content ``score_pair`` gives."""
@@ -467,9 +479,8 @@ class PairDetails:
             similarity = similarities[c_index]
             adjustment: dict[str, Any] = {}
             if level == 0 and c_index in self.adjusted:
-                assert self.frequencies is not None
-                _, adjustment = _tf_entry(
-                    comparison, self.frequencies, a[comparison.feature], b[comparison.feature]
+                adjustment = self._tf_adjustment(
+                    c_index, a[comparison.feature], b[comparison.feature]
                 )
             explanation.append(
                 {
