@@ -221,6 +221,9 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deliveries": {
         "task": "sync.sweep",
         "schedule": float(os.environ.get("MDM_SWEEP_SECONDS", "5")),
+        # A sweep that waited longer than its period behind busy workers is dropped: the next
+        # one does the same work.
+        "options": {"expires": float(os.environ.get("MDM_SWEEP_SECONDS", "5"))},
     },
     "reconcile-deliveries": {"task": "sync.reconcile", "schedule": 600.0},
     "purge-deliveries": {"task": "sync.purge_old_deliveries", "schedule": 3600.0},

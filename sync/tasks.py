@@ -7,6 +7,7 @@ import logging
 import time
 
 from celery import shared_task
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from sync import services
@@ -18,20 +19,40 @@ log = logging.getLogger(__name__)
 DISPATCH_SECONDS = 20  # a dispatch task hands over to a fresh one after this long
 
 
+def subscriptions_with_due_deliveries() -> list[int]:
+    """Active subscriptions with a delivery due now: one indexed EXISTS per subscription (there
+    are few subscriptions and possibly very many pending deliveries)."""
+    now = timezone.now()
+    due = Delivery.objects.filter(
+        subscription_id=OuterRef("pk"), status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+    )
+    return list(
+        Subscription.objects.filter(state=Subscription.State.ACTIVE)
+        .filter(Exists(due))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 @shared_task(name="sync.dispatch")
-def dispatch(subscription_id: int) -> int:
-    """Deliver what is due for one subscription until nothing is, or hand over after a while
-    (short tasks keep the queue fair between subscriptions). Several may run at once: each
-    claims other deliveries."""
+def dispatch(subscription_id: int | None = None) -> int:
+    """Deliver what is due, a batch per subscription in turn (the one that woke the task first),
+    until nothing is due, then stop; after DISPATCH_SECONDS hand over to a fresh task so the
+    queue stays fair. Taking turns keeps one subscription's large backlog (a re-sync) from
+    starving the others. Several tasks may run at once: each claims other deliveries."""
     started = time.monotonic()
     attempted = 0
     while True:
-        count = deliver_due(subscription_id)
-        attempted += count
-        if count == 0:
+        due = subscriptions_with_due_deliveries()
+        if subscription_id in due:
+            due.remove(subscription_id)
+            due.insert(0, subscription_id)
+        round_attempted = sum(deliver_due(pk) for pk in due)
+        attempted += round_attempted
+        if round_attempted == 0:
             return attempted
         if time.monotonic() - started > DISPATCH_SECONDS:
-            dispatch.delay(subscription_id)
+            dispatch.delay()
             return attempted
 
 
@@ -40,16 +61,7 @@ def sweep() -> list[int]:
     """The safety net: make deliveries of dead workers due again and wake a worker for every
     active subscription with something due, whether or not a message was lost."""
     reap_expired_leases()
-    due = (
-        Delivery.objects.filter(
-            status=DeliveryStatus.PENDING,
-            next_attempt_at__lte=timezone.now(),
-            subscription__state=Subscription.State.ACTIVE,
-        )
-        .values_list("subscription_id", flat=True)
-        .distinct()
-    )
-    subscription_ids = sorted(set(due))
+    subscription_ids = subscriptions_with_due_deliveries()
     for subscription_id in subscription_ids:
         dispatch.delay(subscription_id)
     return subscription_ids

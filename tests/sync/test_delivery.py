@@ -229,3 +229,18 @@ def test_an_endpoint_failing_for_too_long_is_disabled(api, subscribed, endpoint,
     sub.refresh_from_db()
     assert sub.state == "disabled" and "failed since" in sub.state_reason
     assert sub.history.first().actor == "sync.deliver"
+
+
+def test_dispatch_takes_turns_between_subscriptions(api, subscribed, endpoint, settings):
+    from sync.tasks import dispatch, subscriptions_with_due_deliveries
+
+    settings.MDM_DELIVERY_BATCH = 1
+    for i, name in enumerate(["Zenith Foods", "Harbor Logistics", "Granite Electric"]):
+        put(api["erp"], "erp", "customer", f"C{i}", {"name": name})
+    erp, ecom = subscribed["erp"], subscribed["ecom"]
+    assert subscriptions_with_due_deliveries() == sorted([erp.pk, ecom.pk])
+    assert dispatch(ecom.pk) == 6
+    # erp receives its own field names, ecom the hub's
+    subs = ["erp" if "AccountName" in r.json["record"] else "ecom" for r in endpoint.received]
+    assert subs == ["ecom", "erp"] * 3
+    assert subscriptions_with_due_deliveries() == []
