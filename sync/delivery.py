@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from golden_records.attributes import Reference
@@ -72,19 +72,25 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
     )
     try:
         with transaction.atomic():
-            if not Subscription.objects.filter(
-                pk=subscription_id, state=Subscription.State.ACTIVE
-            ).exists():
+            subscription = (
+                Subscription.objects.filter(pk=subscription_id, state=Subscription.State.ACTIVE)
+                .select_related("system")
+                .first()
+            )
+            if subscription is None:
                 return token, []
             rows = list(
                 Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .only("id", "golden_id", "version", "next_attempt_at")
                 .filter(
                     subscription_id=subscription_id,
                     status=DeliveryStatus.PENDING,
                     next_attempt_at__lte=now,
                 )
                 .exclude(Exists(in_flight))
-                .order_by("next_attempt_at", "version", "id")[: limit * 2]
+                # the due index's order: the scan stops after the limit, however long the
+                # backlog (a sort on more columns would read all of it on every claim)
+                .order_by("next_attempt_at")[: limit * 2]
             )
             chosen: dict[uuid.UUID, Delivery] = {}
             for row in rows:  # one per record: its oldest waiting version
@@ -104,9 +110,11 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
         return token, []
     claimed = list(
         Delivery.objects.filter(lease_token=token)
-        .select_related("event", "subscription__system")
+        .select_related("event")
         .order_by("next_attempt_at", "id")
     )
+    for delivery in claimed:  # one subscription for all: not joined and decoded once a row
+        delivery.subscription = subscription
     return token, claimed
 
 
@@ -298,6 +306,7 @@ def record_results(token: uuid.UUID, sent: Sequence[Sent]) -> dict[str, int]:
     now = timezone.now()
     attempts: list[DeliveryAttempt] = []
     delivered: list[Delivery] = []
+    same: dict[tuple, list[int]] = defaultdict(list)
     waiting_again: list[int] = []
     gone = False
     with transaction.atomic():
@@ -346,11 +355,18 @@ def record_results(token: uuid.UUID, sent: Sequence[Sent]) -> dict[str, int]:
                     outcome=outcome,
                 )
             )
-            # Only the holder of the lease moves the delivery on; a worker whose lease expired
-            # (and whose delivery was claimed again) still records its attempt.
-            Delivery.objects.filter(pk=delivery.pk, lease_token=token).update(**changes)
+            # Rows that change alike are updated together: one UPDATE for a batch that went
+            # well (retries differ in their jittered times and go one by one).
+            changes.pop("attempts")  # one more than before, for every row
+            same[tuple(sorted(changes.items()))].append(delivery.pk)
             if changes["status"] == DeliveryStatus.PENDING:
                 waiting_again.append(delivery.pk)
+        # Only the holder of the lease moves a delivery on; a worker whose lease expired (and
+        # whose delivery was claimed again) still records its attempt.
+        for changes_, pks in same.items():
+            Delivery.objects.filter(pk__in=pks, lease_token=token).update(
+                attempts=F("attempts") + 1, **dict(changes_)
+            )
         _supersede_by_newer(waiting_again)
         DeliveryAttempt.objects.bulk_create(attempts)
         _remember_delivered(subscription, delivered, now)
