@@ -171,7 +171,8 @@ def run(
     manage(env, "migrate", "--noinput", "-v0")
     tokens = {}
     for code in records:
-        manage(env, "create_source_system", code, "--name", code.upper(), "--kind", code)
+        kind = {"ecom": "ecommerce"}.get(code, code)
+        manage(env, "create_source_system", code, "--name", code.upper(), "--kind", kind)
         tokens[code] = manage(env, "create_token", code)
     port = free_port()
     server = subprocess.Popen(
