@@ -25,6 +25,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("stewardship.urls")),
     path("", include("sync.urls")),
     path("", include("golden_records.urls")),
 ]

@@ -8,21 +8,25 @@ these tables.
 from golden_records.services.ingest import IngestOutcome, ingest_batch, ingest_record
 from golden_records.services.merge import MergeError, merge_golden, resolve_golden_id, unmerge
 from golden_records.services.ownership import (
+    MergePreview,
     apply_ownership,
     clear_override,
     load_strategies,
+    preview_merge,
     set_override,
 )
 
 __all__ = [
     "IngestOutcome",
     "MergeError",
+    "MergePreview",
     "apply_ownership",
     "clear_override",
     "ingest_batch",
     "ingest_record",
     "load_strategies",
     "merge_golden",
+    "preview_merge",
     "resolve_golden_id",
     "set_override",
     "unmerge",

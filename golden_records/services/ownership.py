@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -89,6 +90,39 @@ def _override_views(
         steward = row.set_by.get_username() if row.set_by else "steward"
         views[row.golden_id][row.attribute] = OverrideView(row.value, steward, row.set_at)
     return views
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    """What a merge would make of the survivor, computed without writing."""
+
+    values: dict[str, tuple[Any, dict[str, Any] | None]]
+    """Every attribute's surviving canonical value and its lineage, as ``survive`` gives them."""
+    sources: list[SourceView]
+    """The source records the survivor would hold (every record of every merged golden)."""
+    overrides: dict[str, OverrideView]
+
+
+def preview_merge(
+    domain: str, survivor_id: uuid.UUID, merged_ids: Collection[uuid.UUID]
+) -> MergePreview:
+    """The survivor's attributes after ``merge_golden(domain, survivor_id, merged_ids)``.
+
+    Read-only: the same strategies, source records and overrides merge_golden and
+    apply_ownership would use (the survivor's overrides first, then those of the merged records
+    for attributes the survivor has none of).
+    """
+    spec = get_domain(domain)
+    ids = [survivor_id, *(g for g in merged_ids if g != survivor_id)]
+    by_golden = _source_views(spec, ids)
+    by_golden_overrides = _override_views(spec, ids)
+    overrides: dict[str, OverrideView] = {}
+    for golden_id in ids:
+        for attribute, view in by_golden_overrides.get(golden_id, {}).items():
+            overrides.setdefault(attribute, view)
+    sources = [view for golden_id in ids for view in by_golden.get(golden_id, [])]
+    values = survive(spec, load_strategies(spec), sources, overrides)
+    return MergePreview(values, sources, overrides)
 
 
 def apply_ownership(

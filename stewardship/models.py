@@ -1,0 +1,106 @@
+"""The data steward's work on match reviews: who has a task, until when it waits, what was said
+about it, and every decision taken on it (the audit trail).
+
+The review itself (``matching.MatchReview``) stays in the matching app, which owns its states
+(open → merged / rejected / obsolete). What only the steward UI needs lives here, keyed by the
+review, so the matcher never writes to these tables.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+
+from golden_records.models import Channel
+from matching.models import MatchReview
+
+
+class ReviewTask(models.Model):
+    """A match review's place in the stewards' work: its assignee and how long it is deferred.
+
+    One row per review at most, created when a steward first assigns or defers it; a review
+    without a row is unassigned and not deferred.
+    """
+
+    review = models.OneToOneField(
+        MatchReview, on_delete=models.CASCADE, primary_key=True, related_name="task"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="review_tasks",
+    )
+    deferred_until = models.DateTimeField(
+        null=True, blank=True, help_text="Hidden from the queue until then."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["assignee"], name="review_task_by_assignee"),
+            models.Index(fields=["deferred_until"], name="review_task_by_deferral"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task for review {self.review_id}"
+
+
+class ReviewComment(models.Model):
+    """A steward's note on a match review, shown with its decisions."""
+
+    review = models.ForeignKey(MatchReview, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(max_length=150)
+    text = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment by {self.author_name} on review {self.review_id}"
+
+
+class StewardDecision(models.Model):
+    """The audit row of one steward action on a match review: who, when, what, before and after.
+
+    Append-only. ``before`` and ``after`` hold what the action changed: for a merge both golden
+    records' attributes before and the survivor's after (with the overrides the steward chose);
+    for a rejection the never-match pairs remembered; for a deferral or an assignment the old
+    and the new value. The golden records' own history says the same from their side.
+    """
+
+    class Action(models.TextChoices):
+        MERGE = "merge", "merged"
+        REJECT = "reject", "not a match"
+        DEFER = "defer", "deferred"
+        ASSIGN = "assign", "assigned"
+        COMMENT = "comment", "commented"
+
+    review = models.ForeignKey(
+        MatchReview, null=True, on_delete=models.SET_NULL, related_name="steward_decisions"
+    )
+    domain = models.CharField(max_length=16)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.UI)
+    bulk = models.BooleanField(default=False, help_text="Taken on a selection in the queue.")
+    note = models.CharField(max_length=500, blank=True, default="")
+    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["review", "created_at"], name="decision_by_review")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.get_action_display()} review {self.review_id}"

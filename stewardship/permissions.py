@@ -1,0 +1,55 @@
+"""Who may do what in the steward UI.
+
+Groups: ``steward`` decides, ``admin`` decides (and administers), ``viewer`` reads. Superusers
+decide. Anyone else logged in gets 403, anonymous users the login page. Every view checks on the
+server; templates only hide what the user may not do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+DECIDE_GROUPS = ("steward", "admin")
+READ_GROUPS = ("viewer", *DECIDE_GROUPS)
+
+
+def steward_roles(user: Any) -> tuple[bool, bool]:
+    """(may read, may decide) for a user: one query for the group names at most, cached on the
+    user object for the request."""
+    if not user.is_authenticated or not user.is_active:
+        return False, False
+    if user.is_superuser:
+        return True, True
+    cached = getattr(user, "_steward_roles", None)
+    if cached is None:
+        names = set(user.groups.filter(name__in=READ_GROUPS).values_list("name", flat=True))
+        cached = (bool(names), bool(names & set(DECIDE_GROUPS)))
+        user._steward_roles = cached
+    return cached
+
+
+def steward_view(decide: bool = False) -> Callable:
+    """Login required; 403 without the viewer role, and for actions without the steward role."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            may_read, may_decide = steward_roles(request.user)
+            if not may_read:
+                raise PermissionDenied("The steward pages need the viewer, steward or admin role.")
+            if decide and not may_decide:
+                raise PermissionDenied("Only a data steward (steward or admin role) decides.")
+            request.may_decide = may_decide  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,236 @@
+"""Every steward action on a match review, each in one transaction with its audit row.
+
+``decide_review`` answers a review through ``matching.reviews.resolve_review`` (merge, or never
+match on reject); on a merge, the values the steward chose instead of survivorship's become
+steward overrides (``set_override``) in the same transaction. ``defer_review``,
+``assign_review`` and ``comment_review`` keep the steward's own bookkeeping. Each writes a
+``StewardDecision`` naming who, when, what, before and after.
+
+Two stewards deciding the same review: the review row is locked first; the second finds it
+decided and gets ``AlreadyDecided`` naming who decided it and when. Nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from golden_records.attributes import Reference
+from golden_records.domains import get_domain
+from golden_records.history import ChangeOrigin
+from golden_records.models import GOLDEN_MODELS, Channel, SourceRecord
+from golden_records.services import MergeError, resolve_golden_id, set_override
+from golden_records.values import golden_attributes
+from matching.models import MatchReview, NeverMatch, ReviewStatus
+from matching.reviews import MERGE, REJECT, ReviewError, resolve_review
+from stewardship.models import ReviewComment, ReviewTask, StewardDecision
+
+Action = StewardDecision.Action
+
+
+class StewardshipError(Exception):
+    """An action that cannot be taken; ``code`` is stable."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class AlreadyDecided(StewardshipError):
+    """Someone decided the review first."""
+
+    def __init__(self, review: MatchReview):
+        who = review.decided_by.split(":", 1)[-1] or "someone"
+        super().__init__(
+            "review_not_open",
+            f"Review {review.pk} was already {review.get_status_display().lower()} by {who}.",
+        )
+        self.review = review
+        self.decided_by = who
+        self.decided_at = review.decided_at
+
+
+def _lock_open(review_id: int) -> MatchReview:
+    review = MatchReview.objects.select_for_update().filter(pk=review_id).first()
+    if review is None:
+        raise StewardshipError("review_not_found", f"No match review {review_id}.")
+    if review.status != ReviewStatus.OPEN:
+        raise AlreadyDecided(review)
+    return review
+
+
+def _audit(
+    review: MatchReview,
+    action: str,
+    user: Any,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    note: str = "",
+    bulk: bool = False,
+) -> StewardDecision:
+    return StewardDecision.objects.create(
+        review=review,
+        domain=review.domain,
+        action=action,
+        actor=user,
+        actor_name=user.get_username(),
+        channel=Channel.UI,
+        bulk=bulk,
+        note=note[:500],
+        before=dict(before),
+        after=dict(after),
+    )
+
+
+def _golden_ids(review: MatchReview) -> tuple[uuid.UUID, uuid.UUID]:
+    rows = dict(
+        SourceRecord.objects.filter(
+            pk__in=[review.source_record_id, review.candidate_record_id]
+        ).values_list("pk", "golden_id")
+    )
+    return rows[review.source_record_id], rows[review.candidate_record_id]
+
+
+def decide_review(
+    review_id: int,
+    decision: str,
+    user: Any,
+    note: str = "",
+    keep: Mapping[str, Any] | None = None,
+    bulk: bool = False,
+) -> StewardDecision:
+    """Merge or reject one open review; ``keep`` (merge only) maps attributes to the canonical
+    value the steward chose for the survivor. Returns the audit row."""
+    if decision not in (MERGE, REJECT):
+        raise StewardshipError("invalid_decision", "Decide 'merge' or 'reject'.")
+    with transaction.atomic():
+        review = _lock_open(review_id)
+        spec = get_domain(review.domain)
+        model = GOLDEN_MODELS[review.domain]
+        mine, theirs = _golden_ids(review)
+        before = {
+            "status": review.status,
+            "golden": {
+                str(obj.pk): {"version": obj.version, "attributes": golden_attributes(obj)}
+                for obj in model.objects.filter(pk__in=[mine, theirs])
+            },
+        }
+        origin = ChangeOrigin.steward(user, Channel.UI)
+        try:
+            resolved = resolve_review(review_id, decision, origin, note)
+        except ReviewError as exc:
+            raise StewardshipError(exc.code, exc.message) from exc
+        except MergeError as exc:
+            raise StewardshipError(exc.code, str(exc)) from exc
+        if decision == MERGE:
+            survivor = resolve_golden_id(review.domain, mine)
+            current = golden_attributes(model.objects.get(pk=survivor))
+            overrides: dict[str, Any] = {}
+            for name, value in (keep or {}).items():
+                attribute = spec.attributes_by_name.get(name)
+                if attribute is None or isinstance(attribute, Reference):
+                    raise StewardshipError("invalid_attribute", f"No attribute {name!r} to keep.")
+                if value == current.get(name):
+                    continue
+                set_override(
+                    review.domain,
+                    survivor,
+                    name,
+                    value,
+                    user,
+                    reason=f"chosen when merging match review {review.pk}",
+                    channel=Channel.UI,
+                )
+                overrides[name] = value
+            obj = model.objects.get(pk=survivor)
+            after = {
+                "status": resolved.status,
+                "survivor": str(survivor),
+                "merged": [str(g) for g in {mine, theirs} - {survivor}],
+                "version": obj.version,
+                "attributes": golden_attributes(obj),
+                "overrides": overrides,
+            }
+        else:
+            remembered = NeverMatch.objects.filter(reason=f"match review {review.pk}").count()
+            after = {"status": resolved.status, "never_match_pairs": remembered}
+        return _audit(review, decision, user, before, after, note, bulk)
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    review_id: int
+    ok: bool
+    message: str
+
+
+def decide_many(
+    review_ids: Iterable[int], decision: str, user: Any, note: str = ""
+) -> list[BulkOutcome]:
+    """``decide_review`` for each review, each in its own transaction: one that someone else
+    decided meanwhile is reported, not applied again, and does not stop the others."""
+    outcomes = []
+    for review_id in dict.fromkeys(review_ids):
+        try:
+            decide_review(review_id, decision, user, note, bulk=True)
+        except StewardshipError as exc:
+            outcomes.append(BulkOutcome(review_id, False, exc.message))
+        else:
+            outcomes.append(BulkOutcome(review_id, True, ""))
+    return outcomes
+
+
+def _task(review: MatchReview) -> ReviewTask:
+    task, _ = ReviewTask.objects.select_for_update().get_or_create(review=review)
+    return task
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def defer_review(
+    review_id: int, user: Any, until: dt.datetime | None, note: str = ""
+) -> StewardDecision:
+    """Hide an open review from the queue until ``until`` (None: show it again now)."""
+    with transaction.atomic():
+        review = _lock_open(review_id)
+        task = _task(review)
+        before = {"deferred_until": _iso(task.deferred_until)}
+        task.deferred_until = until
+        task.save(update_fields=["deferred_until", "updated_at"])
+        return _audit(review, Action.DEFER, user, before, {"deferred_until": _iso(until)}, note)
+
+
+def assign_review(review_id: int, user: Any, assignee: Any | None) -> StewardDecision:
+    """Give an open review to a steward (None: unassign)."""
+    with transaction.atomic():
+        review = _lock_open(review_id)
+        task = _task(review)
+        old = task.assignee.get_username() if task.assignee_id else None
+        task.assignee = assignee
+        task.save(update_fields=["assignee", "updated_at"])
+        new = assignee.get_username() if assignee else None
+        return _audit(review, Action.ASSIGN, user, {"assignee": old}, {"assignee": new})
+
+
+def comment_review(review_id: int, user: Any, text: str) -> ReviewComment:
+    """A note on a review, open or decided."""
+    text = text.strip()
+    if not text:
+        raise StewardshipError("empty_comment", "Write something to comment.")
+    with transaction.atomic():
+        review = MatchReview.objects.filter(pk=review_id).first()
+        if review is None:
+            raise StewardshipError("review_not_found", f"No match review {review_id}.")
+        comment = ReviewComment.objects.create(
+            review=review, author=user, author_name=user.get_username(), text=text[:4000]
+        )
+        _audit(review, Action.COMMENT, user, {}, {"comment": comment.pk, "text": text[:500]})
+        return comment

@@ -1,0 +1,73 @@
+"""Template tags of the steward UI: the navigation entry with its count, small formatters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django import template
+from django.db.models import Q
+from django.utils import timezone
+
+from matching.models import MatchReview, ReviewStatus
+from stewardship.permissions import steward_roles
+
+register = template.Library()
+
+
+@register.inclusion_tag("stewardship/_nav.html", takes_context=True)
+def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
+    """The "Reviews" link with the number of open reviews, for users who may read them."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    may_read = bool(user) and steward_roles(user)[0]
+    count = None
+    if may_read:
+        counts = context.get("counts")
+        if counts is not None:
+            count = counts["open"]
+        else:
+            now = timezone.now()
+            count = MatchReview.objects.filter(
+                Q(task__deferred_until__isnull=True) | Q(task__deferred_until__lte=now),
+                status=ReviewStatus.OPEN,
+            ).count()
+    match = getattr(request, "resolver_match", None)
+    return {
+        "show": may_read,
+        "count": count,
+        "on": bool(match and match.namespace == "stewardship"),
+    }
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+@register.filter
+def signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.2f}"
+
+
+@register.filter
+def thousands(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+@register.filter
+def age(value: dt.datetime | None) -> str:
+    """A compact age: 40s, 12m, 5h, 3d, 7w, 14mo."""
+    if value is None:
+        return ""
+    seconds = max(0, int((timezone.now() - value).total_seconds()))
+    for unit, size in (("mo", 30 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size * (2 if unit == "mo" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@register.filter
+def pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
