@@ -70,6 +70,12 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
         golden_id=OuterRef("golden_id"),
         status=DeliveryStatus.DELIVERING,
     )
+    older_waiting = Delivery.objects.filter(
+        subscription_id=subscription_id,
+        golden_id=OuterRef("golden_id"),
+        status=DeliveryStatus.PENDING,
+        version__lt=OuterRef("version"),
+    )
     try:
         with transaction.atomic():
             subscription = (
@@ -88,6 +94,7 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
                     next_attempt_at__lte=now,
                 )
                 .exclude(Exists(in_flight))
+                .annotate(older_waiting=Exists(older_waiting))
                 # the due index's order: the scan stops after the limit, however long the
                 # backlog (a sort on more columns would read all of it on every claim)
                 .order_by("next_attempt_at")[: limit * 2]
@@ -100,6 +107,7 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
             picked = sorted(chosen.values(), key=lambda d: (d.next_attempt_at, d.id))[:limit]
             if not picked:
                 return token, []
+            _supersede_older(subscription_id, [d for d in picked if d.older_waiting])
             lease_until = now + dt.timedelta(seconds=settings.MDM_DELIVERY_LEASE_SECONDS)
             Delivery.objects.filter(pk__in=[d.pk for d in picked]).update(
                 status=DeliveryStatus.DELIVERING, lease_until=lease_until, lease_token=token
@@ -116,6 +124,20 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
     for delivery in claimed:  # one subscription for all: not joined and decoded once a row
         delivery.subscription = subscription
     return token, claimed
+
+
+def _supersede_older(subscription_id: int, picked: Sequence[Delivery]) -> None:
+    """An older version still waiting (for its retry, not due yet) is superseded by the newer
+    one about to be sent, so that it does not follow it. Usually record_results has done so
+    already; this catches a newer version that committed just after that check."""
+    if not picked:
+        return
+    older = Q()
+    for d in picked:
+        older |= Q(golden_id=d.golden_id, version__lt=d.version)
+    Delivery.objects.filter(
+        older, subscription_id=subscription_id, status=DeliveryStatus.PENDING
+    ).update(status=DeliveryStatus.SUPERSEDED)
 
 
 # -- rendering ----------------------------------------------------------------------------------
