@@ -392,7 +392,8 @@ def record_results(token: uuid.UUID, sent: Sequence[Sent]) -> dict[str, int]:
         _supersede_by_newer(waiting_again)
         DeliveryAttempt.objects.bulk_create(attempts)
         _remember_delivered(subscription, delivered, now)
-        _store_their_ids(subscription, [s for s in sent if s.delivery in delivered])
+        delivered_ids = {d.pk for d in delivered}
+        _store_their_ids(subscription, [s for s in sent if s.delivery.pk in delivered_ids])
         _update_health(subscription, counts, gone, now)
     return counts
 
