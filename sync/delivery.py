@@ -16,6 +16,7 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import math
 import random
 import uuid
 from collections import defaultdict
@@ -59,6 +60,15 @@ def reap_expired_leases(subscription_id: int | None = None) -> int:
     if subscription_id is not None:
         rows = rows.filter(subscription_id=subscription_id)
     return rows.update(status=DeliveryStatus.PENDING, lease_until=None, lease_token=None)
+
+
+def lease_seconds(batch: int) -> float:
+    """How long a claimed batch is its worker's: long enough to send it even when every request
+    runs into the timeout (rounds of MDM_DELIVERY_THREADS at once), so a slow endpoint never has
+    its deliveries claimed twice; at least MDM_DELIVERY_LEASE_SECONDS."""
+    rounds = math.ceil(batch / max(1, settings.MDM_DELIVERY_THREADS))
+    worst = rounds * settings.MDM_WEBHOOK_TIMEOUT_SECONDS + 15
+    return max(settings.MDM_DELIVERY_LEASE_SECONDS, worst)
 
 
 def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
@@ -108,7 +118,7 @@ def claim(subscription_id: int, limit: int) -> tuple[uuid.UUID, list[Delivery]]:
             if not picked:
                 return token, []
             _supersede_older(subscription_id, [d for d in picked if d.older_waiting])
-            lease_until = now + dt.timedelta(seconds=settings.MDM_DELIVERY_LEASE_SECONDS)
+            lease_until = now + dt.timedelta(seconds=lease_seconds(len(picked)))
             Delivery.objects.filter(pk__in=[d.pk for d in picked]).update(
                 status=DeliveryStatus.DELIVERING, lease_until=lease_until, lease_token=token
             )

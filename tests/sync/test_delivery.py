@@ -244,3 +244,13 @@ def test_dispatch_takes_turns_between_subscriptions(api, subscribed, endpoint, s
     subs = ["erp" if "AccountName" in r.json["record"] else "ecom" for r in endpoint.received]
     assert subs == ["ecom", "erp"] * 3
     assert subscriptions_with_due_deliveries() == []
+
+
+def test_the_lease_outlasts_a_batch_of_timeouts(settings):
+    from sync.delivery import lease_seconds
+
+    settings.MDM_DELIVERY_THREADS = 16
+    settings.MDM_WEBHOOK_TIMEOUT_SECONDS = 15
+    settings.MDM_DELIVERY_LEASE_SECONDS = 60
+    assert lease_seconds(10) == 60
+    assert lease_seconds(100) == 7 * 15 + 15
