@@ -199,7 +199,7 @@ def _choices(name: str, result: Any, lineage: dict, sources: list[SourceView]) -
             seen[key].label += f", {view.system}"
             continue
         seen[key] = Choice(
-            choice_token(view), value, f"{_display(value)} — {view.system}", value == result
+            choice_token(view), value, f"{_display(value)} · {view.system}", value == result
         )
     choices = list(seen.values())
     return choices if len(choices) > 1 else []
@@ -259,7 +259,11 @@ def _subscribers(
     for system_id, golden_id, source_id in rows:
         held[(system_id, golden_id)] = source_id
     current = golden_attributes(goldens[survivor])
-    changed = {name for name, value in values.items() if value != current.get(name)}
+    changed = {
+        a.name
+        for a in spec.attributes
+        if _same_form(a, values[a.name]) != _same_form(a, current.get(a.name))
+    }
     model = GOLDEN_MODELS[spec.name]
     obj = model(
         golden_id=survivor,
@@ -295,6 +299,13 @@ def _subscribers(
             SubscriberPreview(subscription, their_id, merged_id, fields, json.dumps(body, indent=2))
         )
     return previews
+
+
+def _same_form(attribute: Any, value: Any) -> Any:
+    """A canonical value as the golden record stores it (25000.00 and "25000.00" are equal)."""
+    if _empty(value) or isinstance(attribute, Reference):
+        return value or None
+    return attribute.to_json(attribute.to_python(value))
 
 
 def _age(golden_id: uuid.UUID) -> int:

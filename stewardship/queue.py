@@ -144,6 +144,12 @@ def page_rows(rows: QuerySet) -> QuerySet:
     ).defer("source_record__payload", "candidate_record__payload")
 
 
+def page_rows_by_id(ids: list[int]) -> list[MatchReview]:
+    """The reviews of one page, in the order of ``ids``."""
+    found = {r.pk: r for r in page_rows(MatchReview.objects.filter(pk__in=ids))}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def counts(user: Any) -> dict[str, int]:
     """Open (not deferred), mine, unassigned and deferred reviews: one query."""
     now = timezone.now()

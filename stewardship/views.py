@@ -52,11 +52,14 @@ def _sorted(form: queue.QueueFilter, sort: str) -> str:
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = queue.QueueFilter(request.GET)
     rows = queue.filtered(form, request.user)
-    page = Paginator(queue.page_rows(rows), queue.PER_PAGE).get_page(request.GET.get("page"))
+    # The page's ids first (a narrow sort over the filtered reviews), then those rows in full.
+    page = Paginator(rows.values_list("pk", flat=True), queue.PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "form": form,
         "page": page,
-        "rows": queue.decorate(page.object_list),
+        "rows": queue.decorate(queue.page_rows_by_id(list(page.object_list))),
         "query": form.query(),
         "sort": form.ordering,
         "sort_urls": {
@@ -205,7 +208,8 @@ def _side(request: HttpRequest, review_id: int) -> HttpResponse:
     query = queue.QueueFilter(request.GET).query()
     if request.htmx:
         review = _load(review_id)
-        return render(request, "stewardship/_side.html", _side_context(request, review, query))
+        context = {**_side_context(request, review, query), "partial": True}
+        return render(request, "stewardship/_side.html", context)
     return redirect(_review_url(review_id, query))
 
 

@@ -71,3 +71,9 @@ def age(value: dt.datetime | None) -> str:
 @register.filter
 def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@register.filter
+def words(value: str | None) -> str:
+    """source_priority → source priority."""
+    return (value or "").replace("_", " ")

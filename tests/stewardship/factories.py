@@ -120,3 +120,70 @@ def pair(n: int, probability: float = 0.8, age_days: float = 0, system: str = "c
     )
     # The newer golden record is the one under review (as online matching raises them).
     return review(other, erp, probability, timezone.now() - dt.timedelta(days=age_days))
+
+
+COMPANIES = [
+    # (ERP record, other system, its record, probability, age in days)
+    (
+        {"name": "Northwind Traders GmbH", "address_line1": "Friedrichstrasse 123",
+         "city": "Berlin", "postal_code": "10117", "country": "DE", "phone": "+493023456789",
+         "payment_terms": "NET30", "credit_limit": "25000.00", "credit_currency": "EUR"},
+        "crm",
+        {"name": "Northwind Traders", "address_line1": "Friedrichstr. 123", "city": "Berlin",
+         "postal_code": "10117", "country": "DE", "phone": "+493023456789",
+         "segment": "Key account", "sales_owner": "M. Weber", "website": "northwind.example"},
+        0.94, 2,
+    ),
+    (
+        {"name": "Contoso Industrial Supply Inc", "address_line1": "400 Market St",
+         "city": "Philadelphia", "region": "PA", "postal_code": "19106", "country": "US",
+         "phone": "+12155550143", "payment_terms": "NET45"},
+        "ecom",
+        {"name": "Contoso Industrial", "address_line1": "400 Market Street", "city": "Philadelphia",
+         "region": "PA", "postal_code": "19106", "country": "US", "email": "buy@contoso.example"},
+        0.88, 5,
+    ),
+    (
+        {"name": "Fabrikam Fasteners Ltd", "city": "Leeds", "postal_code": "LS1 4AP",
+         "country": "GB", "phone": "+441134960000"},
+        "wms",
+        {"name": "Fabrikam Fastener", "city": "Leeds", "postal_code": "LS1 4AP", "country": "GB",
+         "phone": "+441134960999"},
+        0.81, 9,
+    ),
+    (
+        {"name": "Tailspin Tools SARL", "city": "Lyon", "postal_code": "69002", "country": "FR",
+         "phone": "+33478000000"},
+        "crm",
+        {"name": "Tailspin Tools", "city": "Villeurbanne", "postal_code": "69100", "country": "FR",
+         "phone": "+33478000000", "segment": "SMB"},
+        0.72, 1,
+    ),
+    (
+        {"name": "Adventure Works Distribution BV", "city": "Rotterdam", "postal_code": "3011",
+         "country": "NL"},
+        "edi",
+        {"name": "Adventure Works", "city": "Rotterdam", "postal_code": "3011", "country": "NL",
+         "phone": "+31102000000"},
+        0.66, 14,
+    ),
+    (
+        {"name": "Litware Electrical AG", "city": "Zurich", "postal_code": "8001",
+         "country": "CH", "phone": "+41441234567"},
+        "crm",
+        {"name": "Litware Elektro", "city": "Zürich", "postal_code": "8001", "country": "CH",
+         "phone": "+41441234567"},
+        0.61, 31,
+    ),
+]  # fmt: skip
+
+
+def realistic() -> list[MatchReview]:
+    """Six reviews between plausible companies, most probable first."""
+    reviews = []
+    for n, (erp, system, other, probability, days) in enumerate(COMPANIES, start=1):
+        at = timezone.now() - dt.timedelta(days=days + 3)
+        left = customer("erp", f"1000{n:02d}", at=at, **erp)
+        right = customer(system, f"{system.upper()}-{n:03d}", **other)
+        reviews.append(review(right, left, probability, timezone.now() - dt.timedelta(days=days)))
+    return reviews

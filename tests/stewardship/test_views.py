@@ -240,8 +240,8 @@ class TestReviewPage:
         assert rows["name"].result_system == "erp"
         assert rows["segment"].result == "Key account"
         assert [c.label for c in rows["name"].choices] == [
-            "Northwind Traders 1 GmbH — erp",
-            "Northwind Traders 1 — crm",
+            "Northwind Traders 1 GmbH · erp",
+            "Northwind Traders 1 · crm",
         ]
         [sub] = preview.subscribers
         assert sub.their_id == "A-1"  # the CRM record moves to the survivor
