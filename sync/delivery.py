@@ -31,6 +31,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from golden_records.attributes import Reference
+from golden_records.bulk import bulk_insert
 from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin, origin_scope, write_history
 from golden_records.models import SourceRecord
@@ -400,7 +401,7 @@ def record_results(token: uuid.UUID, sent: Sequence[Sent]) -> dict[str, int]:
                 attempts=F("attempts") + 1, **dict(changes_)
             )
         _supersede_by_newer(waiting_again)
-        DeliveryAttempt.objects.bulk_create(attempts)
+        bulk_insert(DeliveryAttempt, attempts)
         _remember_delivered(subscription, delivered, now)
         delivered_ids = {d.pk for d in delivered}
         _store_their_ids(subscription, [s for s in sent if s.delivery.pk in delivered_ids])

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from golden_records.bulk import bulk_insert
 from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin
 from golden_records.models import GoldenRecord
@@ -86,7 +87,7 @@ def record_changes(
         )
         for obj, note in changes
     ]
-    OutboxEvent.objects.bulk_create(events)
+    bulk_insert(OutboxEvent, events)  # COPY on PostgreSQL: this runs in every ingest batch
     enqueue_deliveries(events, subscriptions_for(domain), when)
     return events
 
@@ -118,7 +119,7 @@ def enqueue_deliveries(
         for subscription in subscriptions
         for event in _newest_per_record(events)
     ]
-    Delivery.objects.bulk_create(deliveries)
+    bulk_insert(Delivery, deliveries)
     active = [s.pk for s in subscriptions if s.state == Subscription.State.ACTIVE]
     if active:
         transaction.on_commit(lambda: wake_workers(active))
@@ -165,6 +166,6 @@ def snapshot_events(
         for obj in objs
     ]
     with transaction.atomic():
-        OutboxEvent.objects.bulk_create(events)
+        bulk_insert(OutboxEvent, events)
         enqueue_deliveries(events, [subscription], when)
     return events
