@@ -74,12 +74,25 @@ def check_address(address: str) -> None:
         raise RefusedAddress(f"{address} is not a unicast address.")
 
 
+RESOLVE_TTL_SECONDS = 30.0
+_resolved: dict[tuple[str, int], tuple[float, str]] = {}
+
+
 def resolve(host: str, port: int) -> str:
-    """The first address of ``host`` that passes the guard (every address must pass)."""
+    """The first address of ``host`` that passes the guard (every address must pass).
+
+    Answers are kept for RESOLVE_TTL_SECONDS per process (a lookup per request cost a few
+    percent of a delivery); the connection still goes to the address that was checked.
+    """
+    key = (host, port)
+    cached = _resolved.get(key)
+    if cached is not None and time.monotonic() - cached[0] < RESOLVE_TTL_SECONDS:
+        return cached[1]
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         check_address(address)
+    _resolved[key] = (time.monotonic(), addresses[0])
     return addresses[0]
 
 
