@@ -16,6 +16,7 @@ so one delivery per subscription, each):
 
     .venv/bin/python bench/propagation.py                        # 10,000 changes per phase
     .venv/bin/python bench/propagation.py --changes 2000 --batch 100
+    .venv/bin/python bench/propagation.py --phases live --rate 250   # paced changes
     MDM_DELIVERY_BATCH=64 MDM_DELIVERY_THREADS=16 .venv/bin/python bench/propagation.py
 
 Engine settings (MDM_DELIVERY_*, MDM_WEBHOOK_*) are taken from the environment, as the hub does.
@@ -56,6 +57,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="records per ingest (live phase)")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--phases", default="backlog,live")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="live phase: changes per second (0: as fast as ingest goes). Latency is only "
+        "bounded when deliveries keep up, i.e. below the backlog phase's rate / subscriptions.",
+    )
     args = parser.parse_args()
 
     url = fresh_pg_database(args.pg_url, "mdm_bench_propagation")
@@ -100,9 +108,13 @@ def main() -> None:
             )
             channels[sub.pk] = f"/{code}"
 
-        def ingest(count: int, batch: int, prefix: str) -> float:
+        def ingest(count: int, batch: int, prefix: str, rate: float = 0.0) -> float:
             started = time.perf_counter()
             for start in range(0, count, batch):
+                if rate:  # paced: no more than `rate` changes per second so far
+                    ahead = start / rate - (time.perf_counter() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
                 records = [
                     {"source_id": f"{prefix}{i}", "name": f"{prefix} {uuid.uuid4().hex[:12]}"}
                     for i in range(start, min(count, start + batch))
@@ -151,7 +163,7 @@ def main() -> None:
                 if not cluster.worker_names():
                     for i in range(cluster.workers):
                         cluster.start_worker(i)
-                seconds = ingest(args.changes, args.batch, "L")
+                seconds = ingest(args.changes, args.batch, "L", args.rate)
             else:
                 raise SystemExit(f"unknown phase {phase!r}")
             delivered += 2 * args.changes
