@@ -70,3 +70,14 @@ def systems(db) -> dict[str, SourceSystem]:
 def api(systems) -> dict[str, APIClient]:
     """An API client holding a write token for each system."""
     return {code: client_for(make_token(system)) for code, system in systems.items()}
+
+
+@pytest.fixture
+def empty_broker():
+    """The broker's queue emptied before a test starts a worker on it: messages other tests left
+    (wake-ups of delivery workers after a commit) would otherwise be worked off first."""
+    from mdm.celery import app
+
+    app.control.purge()
+    yield app
+    app.control.purge()

@@ -38,10 +38,10 @@ def test_concurrent_batches_with_one_identifier_make_one_golden_record():
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_task_runs_through_a_redis_worker():
+def test_task_runs_through_a_redis_worker(empty_broker):
     from celery.contrib.testing.worker import start_worker
 
-    from mdm.celery import app
+    app = empty_broker
 
     system = make_system("erp")
     ingest_batch(

@@ -243,7 +243,7 @@ def test_celery_shards_advance_the_run_phase_by_phase(django_capture_on_commit_c
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_dedupe_runs_through_a_redis_worker():
+def test_dedupe_runs_through_a_redis_worker(empty_broker):
     """The shards and the apply step are real messages through the broker: the last shard of
     each phase enqueues the next (after its transaction commits)."""
     import time
@@ -251,8 +251,8 @@ def test_dedupe_runs_through_a_redis_worker():
     from celery.contrib.testing.worker import start_worker
 
     from matching import tasks
-    from mdm.celery import app
 
+    app = empty_broker
     ingest_without_linking([*ACME, OTHER])
     run = start_run("customer", "test", shards=2)
     with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
