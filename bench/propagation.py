@@ -163,6 +163,15 @@ def main() -> None:
                 if not cluster.worker_names():
                     for i in range(cluster.workers):
                         cluster.start_worker(i)
+                    # Changes made while the workers still boot would wait for them: the live
+                    # phase measures running workers, so it starts when both answer a ping.
+                    control, _ = cluster.sender()
+                    wait_until(
+                        lambda app=control: len(app.control.ping(timeout=0.5)) >= cluster.workers,
+                        60,
+                        "workers ready",
+                        0.2,
+                    )
                 seconds = ingest(args.changes, args.batch, "L", args.rate)
             else:
                 raise SystemExit(f"unknown phase {phase!r}")

@@ -102,15 +102,18 @@ _pools_lock = threading.Lock()
 
 def _pool(scheme: str, address: str, port: int, host: str) -> urllib3.HTTPConnectionPool:
     key = (scheme, address, port, host)
+    # One kept-alive connection per sending thread: a smaller pool would open (and close) a
+    # new connection for every request beyond it.
+    size = max(1, settings.MDM_DELIVERY_THREADS)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
             if scheme == "https":
                 pool = urllib3.HTTPSConnectionPool(
-                    address, port, maxsize=16, server_hostname=host, assert_hostname=host
+                    address, port, maxsize=size, server_hostname=host, assert_hostname=host
                 )
             else:
-                pool = urllib3.HTTPConnectionPool(address, port, maxsize=16)
+                pool = urllib3.HTTPConnectionPool(address, port, maxsize=size)
             _pools[key] = pool
         return pool
 
