@@ -190,12 +190,6 @@ def render(
         }
     if names:
         record = {their: record.get(ours) for ours, their in names.items()}
-    system = delivery.subscription.system.code
-    if their_id is None and payload.get("source_records"):
-        # A merged-away record: its source records moved to the survivor with the merge.
-        their_id = next(
-            (r["source_id"] for r in payload["source_records"] if r["system"] == system), None
-        )
     if payload.get("survivor_id"):
         survivor = payload["survivor_id"]
         payload["survivor"] = {
@@ -210,6 +204,17 @@ def render(
         "references": references,
     }
     return json.dumps(body, cls=DjangoJSONEncoder, separators=(",", ":")).encode()
+
+
+def their_id_for(delivery: Delivery, their_ids: Mapping[str, Mapping[str, str]]) -> str | None:
+    """The subscriber's id for the delivered record: its linked source record, or for a
+    merged-away record the one it held before the merge (those moved to the survivor)."""
+    their_id = their_ids.get(delivery.domain, {}).get(str(delivery.golden_id))
+    held = delivery.event.payload.get("source_records")
+    if their_id is None and held:
+        system = delivery.subscription.system.code
+        their_id = next((r["source_id"] for r in held if r["system"] == system), None)
+    return their_id
 
 
 def reference_attributes(domain: str) -> list[Reference]:
@@ -258,6 +263,7 @@ class Sent:
     delivery: Delivery
     started_at: dt.datetime
     result: transport.HttpResult
+    their_id: str | None  # the subscriber's id the body carried
 
 
 def send_batch(deliveries: Sequence[Delivery]) -> list[Sent]:
@@ -269,14 +275,14 @@ def send_batch(deliveries: Sequence[Delivery]) -> list[Sent]:
     their_ids = _their_ids(subscription, deliveries)
 
     def send_one(delivery: Delivery) -> Sent:
-        their_id = their_ids.get(delivery.domain, {}).get(str(delivery.golden_id))
+        their_id = their_id_for(delivery, their_ids)
         body = render(delivery, their_id, their_ids)
         started_at = timezone.now()
         if not secrets:
             result = transport.HttpResult(None, b"", {}, 0, error="no active signing secret")
         else:
             result = send(subscription, str(delivery.event_id), body, secrets)
-        return Sent(delivery, started_at, result)
+        return Sent(delivery, started_at, result, their_id)
 
     threads = max(1, min(settings.MDM_DELIVERY_THREADS, len(deliveries)))
     if threads == 1:
@@ -316,10 +322,13 @@ def retry_after_seconds(value: str) -> float | None:
     return min(max(0.0, (when - timezone.now()).total_seconds()), cap)
 
 
-def _their_new_id(sent: Sent, known: str | None) -> str | None:
-    """A 2xx body may carry the subscriber's own id for a record it did not have before."""
-    if known or not sent.result.body:
+def _their_new_id(sent: Sent) -> str | None:
+    """A 2xx body may carry the subscriber's own id for an active record it did not have
+    before (one the body went out without an id for)."""
+    if sent.their_id or not sent.result.body:
         return None
+    if sent.delivery.event.payload.get("status") != "active":
+        return None  # a merged or retired record takes no new cross-reference
     try:
         body = json.loads(sent.result.body)
     except ValueError:
@@ -471,11 +480,11 @@ def _store_their_ids(subscription: Subscription, sent: Sequence[Sent]) -> None:
         by_domain.setdefault(item.delivery.domain, []).append(item)
     origin = ChangeOrigin.task("sync.deliver", f"id answered by {subscription.system.code}")
     for domain, items in by_domain.items():
-        known = subscriber_ids(subscription, domain, [i.delivery.golden_id for i in items])
         now = timezone.now()
         fresh: dict[str, SourceRecord] = {}
         for item in items:
-            their_id = _their_new_id(item, known.get(item.delivery.golden_id))
+            # send_batch looked the known ids up already: no second query per batch here
+            their_id = _their_new_id(item)
             if their_id is None or their_id in fresh:
                 continue
             fresh[their_id] = SourceRecord(

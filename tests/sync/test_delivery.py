@@ -254,3 +254,32 @@ def test_the_lease_outlasts_a_batch_of_timeouts(settings):
     settings.MDM_DELIVERY_LEASE_SECONDS = 60
     assert lease_seconds(10) == 60
     assert lease_seconds(100) == 7 * 15 + 15
+
+
+def test_an_id_answered_for_a_merged_record_is_not_stored(api, subscribed, endpoint):
+    from django.contrib.auth import get_user_model
+
+    from golden_records.history import ChangeOrigin
+    from golden_records.services import merge_golden
+
+    put(api["erp"], "erp", "customer", "C1", ACME)
+    put(api["crm"], "crm", "customer", "A2", {"name": "Zenith Foods", "duns": "804735132"})
+    survivor, merged = golden_of("erp", "customer", "C1"), golden_of("crm", "customer", "A2")
+    answer = {"ids_for": {str(survivor.pk)}}
+    endpoint.answer = lambda r: (
+        200,
+        {},
+        json.dumps(
+            {"id": f"E-{r.json['golden_id']}"} if r.json["golden_id"] in answer["ids_for"] else {}
+        ).encode(),
+    )
+    deliver_all(subscribed["ecom"])  # ecom knows the survivor only
+    steward = get_user_model().objects.create_user("stew")
+    merge_golden("customer", survivor.pk, [merged.pk], ChangeOrigin.steward(steward))
+    answer["ids_for"].add(str(merged.pk))  # and answers an id for the retired record too
+    deliver_all(subscribed["ecom"])
+    assert any(r.json["type"] == "merged" for r in endpoint.received)
+    linked = set(
+        SourceRecord.objects.filter(system__code="ecom").values_list("golden_id", flat=True)
+    )
+    assert merged.pk not in linked and survivor.pk in linked
