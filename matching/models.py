@@ -123,7 +123,10 @@ class MatchDecision(models.Model):
     """
 
     source_record = models.ForeignKey(
-        SourceRecord, on_delete=models.CASCADE, related_name="match_decisions"
+        SourceRecord,
+        on_delete=models.CASCADE,
+        related_name="match_decisions",
+        db_index=False,  # decision_by_record starts with it: a second index only costs writes
     )
     domain = models.CharField(max_length=16, choices=DOMAIN_CHOICES)
     outcome = models.CharField(max_length=16, choices=MatchOutcome.choices)
