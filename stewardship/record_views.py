@@ -36,10 +36,6 @@ def record_url(domain: str, golden_id: uuid.UUID | str) -> str:
     return reverse("stewardship:record", args=[domain, str(golden_id)])
 
 
-def _short(golden_id: uuid.UUID | str) -> str:
-    return str(golden_id)[:8]
-
-
 def _page(raw: str | None) -> int:
     return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 6 else 1
 
@@ -179,15 +175,22 @@ def record_unmerge(request: HttpRequest, domain: str, golden_id: uuid.UUID) -> H
         return redirect(back)
     new_id = decision.related_golden_id
     moved = ", ".join(f"{r['system']} {r['source_id']}" for r in decision.after["moved"])
+    names = {
+        o.pk: records.label(o)
+        for o in GOLDEN_MODELS[domain].objects.filter(pk__in=[golden_id, new_id])
+    }
     messages.success(
         request,
         format_html(
-            'Split {} out of <a href="{}">{}</a> into the new record <a href="{}">{}</a>.',
+            'Split {} out of <a href="{}" title="{}">{}</a> into the new record '
+            '<a href="{}" title="{}">{}</a>.',
             moved,
             back,
-            _short(golden_id),
+            golden_id,
+            names.get(golden_id, golden_id),
             record_url(domain, new_id),
-            _short(new_id),
+            new_id,
+            names.get(new_id, new_id),
         ),
     )
     return redirect(record_url(domain, new_id))

@@ -30,9 +30,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models.functions import Collate, Lower
 
 from golden_records.attributes import Code, Reference, Text
 from golden_records.domains import DOMAIN_CHOICES, DOMAINS, DomainSpec, get_domain
@@ -231,7 +231,11 @@ def _name_query(form: RecordSearch, domain: str) -> QuerySet:
 
 def _sort_key(form: RecordSearch, domain: str) -> tuple[Any, tuple[str, ...]]:
     if form.ordering == "name":
-        return Lower(get_domain(domain).display[0]), ("key", "golden_id")
+        key = Lower(get_domain(domain).display[0])
+        # Byte order, as Python sorts the domains' rows together (a locale's order differs).
+        if connection.vendor == "postgresql":
+            key = Collate(key, "C")
+        return key, ("key", "golden_id")
     return None, ("-updated_at", "-golden_id")
 
 
@@ -514,6 +518,7 @@ def deliveries(obj: GoldenRecord) -> list[DeliveryState]:
 
 @dataclass
 class Change:
+    attribute: str
     name: str
     old: str
     new: str
@@ -556,12 +561,34 @@ def history(obj: GoldenRecord, limit: int = LIMIT) -> tuple[list[HistoryEntry], 
         new = values[i]
         old = values[i + 1] if i + 1 < len(rows) else {}
         changes = [
-            Change(labels[name], old.get(name, ""), value)
+            Change(name, labels[name], old.get(name, ""), value)
             for name, value in new.items()
             if value != old.get(name, "") and not (not old and name in STATUS_FIELDS)
         ]
         entries.append(HistoryEntry(row, changes))
+    _name_references(spec, entries)
     return entries, len(rows) > limit
+
+
+def _name_references(spec: DomainSpec, entries: list[HistoryEntry]) -> None:
+    """Golden ids in reference changes shown as the records' names: one query per referenced
+    domain."""
+    targets = {r.name: r.domain for r in spec.references}
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        for change in entry.changes:
+            if change.attribute in targets:
+                wanted[targets[change.attribute]] |= {v for v in (change.old, change.new) if v}
+    names: dict[str, str] = {}
+    for domain, ids in wanted.items():
+        valid = [g for g in map(parse_uuid, ids) if g is not None]
+        for obj in GOLDEN_MODELS[domain].objects.filter(pk__in=valid):
+            names[str(obj.pk)] = label(obj)
+    for entry in entries:
+        for change in entry.changes:
+            if change.attribute in targets:
+                change.old = names.get(change.old, change.old)
+                change.new = names.get(change.new, change.new)
 
 
 def decisions(obj: GoldenRecord, also: list[uuid.UUID]) -> list[StewardDecision]:
