@@ -602,9 +602,7 @@ def decisions(obj: GoldenRecord, also: list[uuid.UUID]) -> list[StewardDecision]
     return list(
         StewardDecision.objects.filter(
             Q(golden_id__in=ids) | Q(related_golden_id__in=ids) | Q(review_id__in=reviews)
-        )
-        .exclude(action__in=[StewardDecision.Action.ASSIGN, StewardDecision.Action.DEFER])
-        .order_by("-created_at", "-id")[:LIMIT]
+        ).order_by("-created_at", "-id")[:LIMIT]
     )
 
 

@@ -490,8 +490,10 @@ class TestUnmerge:
         review = factories.pair(1)
         from stewardship import services
 
+        services.comment_review(review.pk, steward, "same VAT number on both invoices")
         services.decide_review(review.pk, "merge", steward)
         survivor = Customer.objects.get(pk=SourceRecord.objects.get(source_id="E-1").golden_id)
         html = client_for(viewer).get(detail_url(survivor)).content.decode()
-        assert 'data-decision="merge"' in html
+        assert 'data-decision="merge"' in html and 'data-decision="comment"' in html
+        assert "same VAT number on both invoices" in html
         assert MatchReview.objects.get(pk=review.pk).status == "merged"

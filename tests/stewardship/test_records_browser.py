@@ -134,6 +134,12 @@ def test_steward_searches_opens_and_unmerges(page: Page, live_server, data):
     expect(page.locator(f"tr[data-record='{northwind.pk}']")).to_contain_text("Northwind Traders")
     shot(page, "records-search")
 
+    # A filter swaps the results (HTMX) and the URL follows.
+    page.select_option("select[name=domain]", "location")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    assert "domain=location" in page.url
+    page.select_option("select[name=domain]", "")
+
     # A system's id finds the record too.
     page.fill("#q", "CRM-001")
     page.press("#q", "Enter")
