@@ -497,3 +497,50 @@ class TestUnmerge:
         assert 'data-decision="merge"' in html and 'data-decision="comment"' in html
         assert "same VAT number on both invoices" in html
         assert MatchReview.objects.get(pk=review.pk).status == "merged"
+
+
+def test_a_record_with_one_source_record_offers_no_unmerge(api, steward):
+    put(api["erp"], "erp", "customer", "S-1", {"name": "Solo GmbH"})
+    solo = golden_of("erp", "customer", "S-1")
+    html = client_for(steward).get(detail_url(solo)).content.decode()
+    assert 'name="source"' not in html and "nothing to unmerge" in html
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_stewards_unmerging_at_once_split_once(api):
+    """Both submit the same split at the same moment: the golden row lock makes the second see
+    the records gone; one new record, one audit row, the second told who did it."""
+    import threading
+
+    from django.db import connections
+
+    for system, source_id in (("erp", "C-1"), ("crm", "A-1"), ("ecom", "W-1")):
+        put(api[system], system, "customer", source_id, {"name": "Acme", "duns": DUNS})
+    acme = golden_of("erp", "customer", "C-1")
+    crm = xref("crm", "A-1")
+    alice, bob = factories.user("alice", "steward"), factories.user("bob", "steward")
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def split(user):
+        try:
+            barrier.wait()
+            outcomes.append(records.unmerge_records("customer", acme.pk, {crm.pk}, user))
+        except StewardshipError as exc:
+            outcomes.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=split, args=(u,)) for u in (alice, bob)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    refused = [o for o in outcomes if isinstance(o, StewardshipError)]
+    assert len(outcomes) == 2 and len(refused) == 1
+    assert refused[0].code == "source_records_moved"
+    assert "already split out by" in refused[0].message
+    decision = StewardDecision.objects.get(action="unmerge")
+    assert xref("crm", "A-1").golden_id == decision.related_golden_id
+    assert Customer.objects.filter(record_status="active").count() == 2
