@@ -106,9 +106,13 @@ class RecordSearch(forms.Form):
         ]
 
     def value(self, name: str) -> str:
-        if not self.is_bound or not self.is_valid():
+        """A field's clean value; "" for a field whose value cannot be used (the others still
+        apply, as in the review queue's filters)."""
+        if not self.is_bound:
             return ""
-        return self.cleaned_data.get(name) or ""
+        if self.is_valid():
+            return self.cleaned_data.get(name) or ""
+        return "" if name in self.errors else self.cleaned_data.get(name) or ""
 
     @property
     def domains(self) -> list[str]:

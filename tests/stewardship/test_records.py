@@ -152,6 +152,9 @@ class TestSearch:
         assert not result.hits
         assert [r.obj.name for r in search(q="GLOBEX").rows] == ["Globex Ltd"]
 
+    def test_an_unusable_filter_is_ignored_not_the_search(self, acme):
+        assert [r.obj.pk for r in search(q="acme", status="bogus", system="nope").rows] == [acme.pk]
+
     def test_name_attributes_come_from_the_domain_display(self):
         assert records.search_attributes(records.get_domain("item")) == ("name", "sku")
         assert records.search_attributes(records.get_domain("price")) == ("price_list",)
