@@ -67,11 +67,15 @@ class ReviewComment(models.Model):
 
 
 class StewardDecision(models.Model):
-    """The audit row of one steward action on a match review: who, when, what, before and after.
+    """The audit row of one steward action: who, when, what, before and after.
+
+    Most actions are on a match review (``review``); an unmerge is on a golden record
+    (``golden_id``, and ``related_golden_id`` for the record split off), with no review.
 
     Append-only. ``before`` and ``after`` hold what the action changed: for a merge both golden
     records' attributes before and the survivor's after (with the overrides the steward chose);
-    for a rejection the never-match pairs remembered; for a deferral or an assignment the old
+    for a rejection the never-match pairs remembered; for an unmerge the source records moved
+    and both records' attributes before and after; for a deferral or an assignment the old
     and the new value. The golden records' own history says the same from their side.
     """
 
@@ -81,11 +85,21 @@ class StewardDecision(models.Model):
         DEFER = "defer", "deferred"
         ASSIGN = "assign", "assigned"
         COMMENT = "comment", "commented"
+        UNMERGE = "unmerge", "unmerged"
 
     review = models.ForeignKey(
         MatchReview, null=True, on_delete=models.SET_NULL, related_name="steward_decisions"
     )
     domain = models.CharField(max_length=16)
+    golden_id = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text="The golden record acted on, if one."
+    )
+    related_golden_id = models.UUIDField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The other golden record the action made or touched (an unmerge's new record).",
+    )
     action = models.CharField(max_length=16, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -103,4 +117,5 @@ class StewardDecision(models.Model):
         indexes = [models.Index(fields=["review", "created_at"], name="decision_by_review")]
 
     def __str__(self) -> str:
-        return f"{self.actor_name} {self.get_action_display()} review {self.review_id}"
+        target = f"review {self.review_id}" if self.review_id else f"{self.domain} {self.golden_id}"
+        return f"{self.actor_name} {self.get_action_display()} {target}"

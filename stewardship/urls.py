@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stewardship import views
+from stewardship import record_views, views
 
 app_name = "stewardship"
 
@@ -12,4 +12,15 @@ urlpatterns = [
     path("steward/reviews/<int:review_id>/defer", views.defer, name="defer"),
     path("steward/reviews/<int:review_id>/assign", views.assign, name="assign"),
     path("steward/reviews/<int:review_id>/comment", views.comment, name="comment"),
+    path("steward/records", record_views.record_search, name="records"),
+    path(
+        "steward/records/<str:domain>/<uuid:golden_id>",
+        record_views.record_detail,
+        name="record",
+    ),
+    path(
+        "steward/records/<str:domain>/<uuid:golden_id>/unmerge",
+        record_views.record_unmerge,
+        name="unmerge",
+    ),
 ]

@@ -34,10 +34,12 @@ def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
                 status=ReviewStatus.OPEN,
             ).count()
     match = getattr(request, "resolver_match", None)
+    in_records = bool(match and match.url_name in ("records", "record", "unmerge"))
     return {
         "show": may_read,
         "count": count,
-        "on": bool(match and match.namespace == "stewardship"),
+        "on": bool(match and match.namespace == "stewardship") and not in_records,
+        "records_on": in_records,
     }
 
 
