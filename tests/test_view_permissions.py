@@ -20,7 +20,7 @@ VIEWER_READS = ("stewardship",)
 # Routes with their own authentication, tested with it.
 NOT_SESSION_PAGES = {"sync:metrics"}  # bearer token: tests/sync/test_metrics.py
 
-SAMPLES = {"int": 999_999, "uuid": uuid.UUID(int=7), "str": "customer", "slug": "customer"}
+SAMPLES = {"int": 999_999, "uuid": uuid.UUID(int=7), "string": "customer", "slug": "customer"}
 
 
 def _routes() -> list[tuple[str, dict]]:
