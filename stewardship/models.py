@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from golden_records.models import Channel
+from golden_records.models import Channel, RejectedRecord
 from matching.models import MatchReview
 
 
@@ -73,6 +73,8 @@ class StewardDecision(models.Model):
     records' attributes before and the survivor's after (with the overrides the steward chose);
     for a rejection the never-match pairs remembered; for a deferral or an assignment the old
     and the new value. The golden records' own history says the same from their side.
+    A data-quality exception's resubmit or dismissal has ``rejected_record`` instead of a review
+    (stewardship/exceptions.py).
     """
 
     class Action(models.TextChoices):
@@ -81,9 +83,19 @@ class StewardDecision(models.Model):
         DEFER = "defer", "deferred"
         ASSIGN = "assign", "assigned"
         COMMENT = "comment", "commented"
+        RESUBMIT = "resubmit", "corrected and resubmitted"
+        DISMISS = "dismiss", "dismissed"
 
     review = models.ForeignKey(
         MatchReview, null=True, on_delete=models.SET_NULL, related_name="steward_decisions"
+    )
+    rejected_record = models.ForeignKey(
+        RejectedRecord,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="steward_decisions",
+        help_text="The data-quality exception acted on (resubmit, dismiss).",
     )
     domain = models.CharField(max_length=16)
     action = models.CharField(max_length=16, choices=Action.choices)
