@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stewardship import views
+from stewardship import exception_views, rules_views, views
 
 app_name = "stewardship"
 
@@ -12,4 +12,33 @@ urlpatterns = [
     path("steward/reviews/<int:review_id>/defer", views.defer, name="defer"),
     path("steward/reviews/<int:review_id>/assign", views.assign, name="assign"),
     path("steward/reviews/<int:review_id>/comment", views.comment, name="comment"),
+    # Data-quality exceptions (stewardship/exception_views.py)
+    path("steward/exceptions", exception_views.exceptions_queue, name="exceptions"),
+    path(
+        "steward/exceptions/<int:rejected_id>",
+        exception_views.exception_detail,
+        name="exception",
+    ),
+    path(
+        "steward/exceptions/<int:rejected_id>/resubmit",
+        exception_views.resubmit,
+        name="exception-resubmit",
+    ),
+    path(
+        "steward/exceptions/<int:rejected_id>/dismiss",
+        exception_views.dismiss,
+        name="exception-dismiss",
+    ),
+    # Ownership and match rules (stewardship/rules_views.py)
+    path("steward/rules", rules_views.rules, name="rules"),
+    path(
+        "steward/rules/ownership/<int:rule_id>",
+        rules_views.edit_ownership_rule,
+        name="ownership-rule",
+    ),
+    path(
+        "steward/rules/<str:domain>/thresholds",
+        rules_views.edit_thresholds,
+        name="match-thresholds",
+    ),
 ]

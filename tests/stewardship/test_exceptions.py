@@ -12,7 +12,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from golden_records.api import views as api_views
 from golden_records.models import (
@@ -376,3 +378,220 @@ class TestDismiss:
 
 def steward_resubmit(rejected, values, user):
     return actions.resubmit_exception(rejected.pk, values, user)
+
+
+# -- the pages ----------------------------------------------------------------------------------
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def open_exception(api):
+    put(api["erp"], "erp", "customer", "C-1", BAD_COUNTRY)
+    return RejectedRecord.objects.get()
+
+
+def page_urls(pk: int) -> dict[str, tuple[str, str, dict]]:
+    """Every exceptions view: name -> (method, url, data)."""
+    return {
+        "queue": ("get", reverse("stewardship:exceptions"), {}),
+        "detail": ("get", reverse("stewardship:exception", args=[pk]), {}),
+        "resubmit": (
+            "post",
+            reverse("stewardship:exception-resubmit", args=[pk]),
+            {**{f"attr_{k}": v for k, v in GOOD.items()}},
+        ),
+        "dismiss": (
+            "post",
+            reverse("stewardship:exception-dismiss", args=[pk]),
+            {"note": "not ours"},
+        ),
+    }
+
+
+PAGE_READS = {"queue", "detail"}
+
+
+class TestPermissions:
+    @pytest.mark.parametrize("view", list(page_urls(1)))
+    def test_anonymous_goes_to_the_login_page(self, open_exception, view):
+        method, url, data = page_urls(open_exception.pk)[view]
+        response = getattr(Client(), method)(url, data)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+    @pytest.mark.parametrize("view", list(page_urls(1)))
+    def test_a_user_without_a_role_gets_403(self, open_exception, view):
+        method, url, data = page_urls(open_exception.pk)[view]
+        assert getattr(client_for(factories.user("nobody")), method)(url, data).status_code == 403
+
+    @pytest.mark.parametrize("view", list(page_urls(1)))
+    def test_viewer_reads_but_does_not_act(self, open_exception, view):
+        method, url, data = page_urls(open_exception.pk)[view]
+        response = getattr(client_for(factories.user("vic", "viewer")), method)(url, data)
+        assert response.status_code == (200 if view in PAGE_READS else 403)
+        open_exception.refresh_from_db()
+        assert open_exception.state == State.OPEN
+        assert not StewardDecision.objects.exists() and not SourceRecord.objects.exists()
+
+    @pytest.mark.parametrize(
+        "groups,superuser", [(("steward",), False), (("admin",), False), ((), True)]
+    )
+    @pytest.mark.parametrize("view", list(page_urls(1)))
+    def test_steward_admin_and_superuser_act(self, open_exception, view, groups, superuser):
+        method, url, data = page_urls(open_exception.pk)[view]
+        actor = factories.user("actor", *groups, superuser=superuser)
+        response = getattr(client_for(actor), method)(url, data)
+        assert response.status_code in (200, 302)
+        if view not in PAGE_READS:
+            assert StewardDecision.objects.get().actor == actor
+
+    def test_viewer_sees_no_form_and_no_buttons(self, open_exception):
+        viewer = client_for(factories.user("vic", "viewer"))
+        page = viewer.get(reverse("stewardship:exception", args=[open_exception.pk])).content
+        assert b'id="resubmit-btn"' not in page and b'name="attr_country"' not in page
+        assert b'id="dismiss-btn"' not in page
+        assert b"correcting it needs the steward role" in page
+
+    def test_actions_need_post_and_csrf(self, open_exception, steward):
+        url = reverse("stewardship:exception-resubmit", args=[open_exception.pk])
+        assert client_for(steward).get(url).status_code == 405
+        strict = Client(enforce_csrf_checks=True)
+        strict.force_login(steward)
+        assert strict.post(url, {"attr_country": "DE"}).status_code == 403
+        assert not SourceRecord.objects.exists()
+
+
+class TestQueuePage:
+    @pytest.fixture
+    def several(self, api):
+        put(api["erp"], "erp", "customer", "C-1", BAD_COUNTRY)
+        put(api["crm"], "crm", "customer", "A-1", {"city": "Paris"})
+        put(api["erp"], "erp", "item", "I-1", {"name": "Bolt", "weight_kg": "heavy"})
+        put(api["erp"], "erp", "customer", "C-1", BAD_COUNTRY)
+        return {r.source_id: r for r in RejectedRecord.objects.all()}
+
+    def rows(self, client, **params) -> list[str]:
+        response = client.get(reverse("stewardship:exceptions"), params)
+        assert response.status_code == 200
+        return [r.source_id for r in response.context["rows"]]
+
+    def test_filters_and_sorts(self, several, steward):
+        client = client_for(steward)
+        assert self.rows(client) == ["C-1", "I-1", "A-1"]  # last seen, newest first
+        assert self.rows(client, sort="first_seen") == ["C-1", "A-1", "I-1"]
+        assert self.rows(client, sort="-times_seen")[0] == "C-1"
+        assert self.rows(client, domain="item") == ["I-1"]
+        assert self.rows(client, system="crm") == ["A-1"]
+        assert self.rows(client, code="invalid_country") == ["C-1"]
+        assert self.rows(client, code="required") == ["A-1"]
+        assert self.rows(client, age="older7d") == []
+        assert self.rows(client, age="1d", system="erp", domain="customer") == ["C-1"]
+        assert self.rows(client, domain="nonsense") == ["C-1", "I-1", "A-1"]  # ignored
+
+    def test_paginated(self, api, steward):
+        records = [{"source_id": f"C-{n}", "city": "Paris"} for n in range(55)]
+        batch(api["erp"], "erp", "customer", {"records": records})
+        client = client_for(steward)
+        assert len(self.rows(client)) == 50
+        assert len(self.rows(client, page=2)) == 5
+
+    def test_counts_in_the_tabs_and_the_navigation(self, several, steward, api):
+        client = client_for(steward)
+        actions.dismiss_exception(several["A-1"].pk, steward, "CRM test data")
+        page = client.get(reverse("stewardship:exceptions")).content.decode()
+        assert 'data-tab="open"' in page
+        assert client.get(reverse("stewardship:exceptions")).context["exception_counts"] == {
+            "open": 2,
+            "resubmitted": 0,
+            "dismissed": 1,
+            "superseded": 0,
+        }
+        # The count in the navigation, also on other steward pages, without a sweep first.
+        put(api["erp"], "erp", "customer", "C-1", GOOD)
+        reviews = client.get(reverse("stewardship:queue")).content.decode()
+        nav = reviews[reviews.index('data-nav="exceptions"') :][:400]
+        assert ">1</span>" in nav
+        assert self.rows(client, state="dismissed") == ["A-1"]
+        assert self.rows(client, state="superseded") == ["C-1"]
+
+    def test_htmx_gets_the_table_only(self, several, steward):
+        response = client_for(steward).get(
+            reverse("stewardship:exceptions"), {"domain": "item"}, HTTP_HX_REQUEST="true"
+        )
+        body = response.content.decode()
+        assert body.lstrip().startswith('<div id="queue">') and "<html" not in body
+
+    def test_queue_queries_are_bounded(self, api, steward):
+        client = client_for(steward)
+        client.get(reverse("stewardship:exceptions"))
+        records = [{"source_id": f"C-{n}", "city": "Paris"} for n in range(30)]
+        batch(api["erp"], "erp", "customer", {"records": records})
+        with CaptureQueriesContext(connection) as few:
+            client.get(reverse("stewardship:exceptions"))
+        records = [{"source_id": f"D-{n}", "country": "XX"} for n in range(30)]
+        batch(api["crm"], "crm", "customer", {"records": records})
+        with CaptureQueriesContext(connection) as more:
+            client.get(reverse("stewardship:exceptions"))
+        assert len(more.captured_queries) == len(few.captured_queries) <= 15
+
+
+class TestDetailPage:
+    def test_one_field_per_attribute_with_its_error(self, open_exception, steward):
+        response = client_for(steward).get(
+            reverse("stewardship:exception", args=[open_exception.pk])
+        )
+        fields = {f.name: f for f in response.context["fields"]}
+        assert list(fields) == list(GOLDEN_MODELS["customer"].domain.attribute_names)
+        assert fields["country"].value == "Germanyy"
+        assert fields["country"].errors == (
+            "'Germanyy' is not an ISO 3166-1 country code or name.",
+        )
+        assert fields["name"].value == "Northwind Traders GmbH" and not fields["name"].errors
+        body = response.content.decode()
+        assert 'name="attr_country" value="Germanyy"' in body
+        assert "&quot;country&quot;: &quot;Germanyy&quot;" in body  # the raw JSON
+
+    def test_resubmit_valid_links_the_golden_record(self, open_exception, steward):
+        client = client_for(steward)
+        url = reverse("stewardship:exception-resubmit", args=[open_exception.pk])
+        data = {"attr_name": "Northwind Traders GmbH", "attr_city": "Berlin", "attr_country": "DE"}
+        response = client.post(url, data, follow=True)
+        golden = golden_of("erp", "customer", "C-1")
+        assert response.context["golden"]["record"] == golden
+        body = response.content.decode()
+        assert str(golden.pk) in body and "Resubmitted exception" in body
+        assert "data-handled-by>stella<" in body
+
+    def test_resubmit_invalid_shows_the_new_errors(self, open_exception, steward):
+        url = reverse("stewardship:exception-resubmit", args=[open_exception.pk])
+        data = {"attr_name": "", "attr_city": "Berlin", "attr_country": "DX"}
+        response = client_for(steward).post(url, data)
+        assert response.status_code == 422
+        fields = {f.name: f for f in response.context["fields"]}
+        assert fields["country"].value == "DX" and fields["country"].errors
+        assert fields["name"].errors == ("name is required.",)
+        assert "Still not valid: nothing was written" in response.content.decode()
+        assert not SourceRecord.objects.exists()
+
+    def test_the_second_steward_sees_who_resubmitted(self, open_exception, steward):
+        url = reverse("stewardship:exception-resubmit", args=[open_exception.pk])
+        data = {"attr_name": "Northwind", "attr_country": "DE"}
+        client_for(steward).post(url, data)
+        other = client_for(factories.user("otto", "steward"))
+        response = other.post(url, {**data, "attr_country": "FR"}, follow=True)
+        body = response.content.decode()
+        assert "already resubmitted by stella" in body
+        assert Customer.objects.get().country == "DE"
+
+    def test_dismiss_needs_a_note(self, open_exception, steward):
+        url = reverse("stewardship:exception-dismiss", args=[open_exception.pk])
+        response = client_for(steward).post(url, {"note": ""}, follow=True)
+        assert "Say why you dismiss" in response.content.decode()
+        open_exception.refresh_from_db()
+        assert open_exception.state == State.OPEN
