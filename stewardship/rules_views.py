@@ -121,13 +121,19 @@ def _rules_context(request: HttpRequest, domain: str, **extra: Any) -> dict[str,
                 == OwnershipRule.Strategy.SOURCE_PRIORITY,
             }
         )
+    history = ownership_history(domain, limit=500)
+    last_change: dict[str, dict[str, Any]] = {}
+    for change in history:  # newest first
+        last_change.setdefault(change["attribute"], change)
+    for row in ownership:
+        row["last_change"] = last_change.get(row["attribute"].name)
     rules, versions = _match_rules(domain)
     return {
         "domain": domain,
         "spec": spec,
         "domains": DOMAINS,
         "ownership": ownership,
-        "history": ownership_history(domain),
+        "history": history[:HISTORY_SHOWN],
         "rules": rules,
         "versions": versions,
         "identifier_keys": spec.identifier_keys,
