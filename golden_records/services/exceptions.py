@@ -9,7 +9,8 @@ calls it, so the ingest hot path runs no extra query.
 
 What is kept: records that parsed as JSON objects and failed validation, with their own errors.
 A record refused only because another record of its batch failed (``batch_rejected``) has
-nothing to correct and is not kept; neither is a body that is not a list of objects at all.
+nothing to correct and is not kept; neither is a body that is not a list of objects at all, nor
+a record the database cannot store as JSON (a lone surrogate or a NUL character in it).
 
 Superseded: an open exception is superseded once its system sends that record again, valid
 (the source record was received at or after the exception was last seen) or invalid with
@@ -79,7 +80,7 @@ def keep_rejections(
                 valid_ids.add(record.source_id)
             continue
         errors = own_errors(record)
-        if not errors or not isinstance(raw, dict):
+        if not errors or not isinstance(raw, dict) or not _storable(raw, errors):
             continue
         digest = payload_hash(raw)
         key = (record.source_id, digest)
@@ -118,6 +119,17 @@ def keep_rejections(
             state=State.OPEN,
         ).update(state=State.SUPERSEDED, resolved_at=now)
     return len(rows)
+
+
+def _storable(*values: Any) -> bool:
+    """False for JSON that PostgreSQL refuses (a lone surrogate, a NUL character): such a
+    record is still refused with its errors, only not kept."""
+    try:
+        text = json.dumps(values, default=str, ensure_ascii=False)
+        text.encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError):
+        return False
+    return "\\u0000" not in text
 
 
 def _codes(errors: Sequence[dict[str, str]]) -> str:

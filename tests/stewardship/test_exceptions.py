@@ -153,6 +153,11 @@ class TestKept:
         assert batch(api["erp"], "erp", "customer", body).status_code == 400
         assert not RejectedRecord.objects.exists()
 
+    def test_a_record_the_database_cannot_store_is_refused_but_not_kept(self, api):
+        body = '{"name": "Northwind \\ud800", "country": "XX"}'  # a lone surrogate
+        assert put(api["erp"], "erp", "customer", "C-1", body).status_code == 400
+        assert not RejectedRecord.objects.exists()
+
     def test_unknown_domain_and_bad_batch_bodies_are_not_kept(self, api):
         assert put(api["erp"], "erp", "planet", "P-1", GOOD).status_code == 400
         response = batch(api["erp"], "erp", "customer", {"records": "nope"})
