@@ -12,6 +12,7 @@ from golden_records.models import (
     IngestLock,
     OwnershipRule,
     PendingReference,
+    RejectedRecord,
     SourceRecord,
     SourceSystem,
 )
@@ -85,6 +86,22 @@ class PendingReferenceAdmin(admin.ModelAdmin):
     ]
     list_filter = ["target_domain", "target_system"]
     search_fields = ["target_source_id"]
+
+
+@admin.register(RejectedRecord)
+class RejectedRecordAdmin(admin.ModelAdmin):
+    """Data-quality exceptions are shown here; stewards correct or dismiss them in the steward
+    UI (/steward/exceptions), which audits the action."""
+
+    list_display = ["pk", "system", "domain", "source_id", "error_codes", "state", "last_seen"]
+    list_filter = ["state", "domain", "system", "channel"]
+    search_fields = ["source_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(IdempotencyRecord)

@@ -410,3 +410,62 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system_id}:{self.key}"
+
+
+class RejectedRecord(models.Model):
+    """A record a source system sent that failed validation: a data-quality exception.
+
+    Ingest still writes nothing for an invalid record; the rejection is kept here so that a
+    steward can correct and resubmit it (golden_records/services/exceptions.py). One row per
+    (system, domain, source id, payload hash): the same bad payload sent again bumps
+    ``times_seen`` and ``last_seen``. ``error_codes`` repeats the errors' codes as
+    ``,code,code,`` so that the queue can filter by code on every database.
+
+    States: open → resubmitted (a steward corrected it) / dismissed (a steward's note says why)
+    / superseded (the system sent a later version of the record, valid or not).
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "open"
+        RESUBMITTED = "resubmitted", "resubmitted"
+        DISMISSED = "dismissed", "dismissed"
+        SUPERSEDED = "superseded", "superseded"
+
+    system = models.ForeignKey(SourceSystem, on_delete=models.PROTECT, related_name="rejections")
+    domain = models.CharField(max_length=16, choices=DOMAIN_CHOICES)
+    source_id = models.CharField(
+        max_length=255, blank=True, default="", help_text="Empty when the record had none."
+    )
+    payload = models.JSONField(encoder=DjangoJSONEncoder, help_text="The record as sent.")
+    payload_hash = models.CharField(max_length=64)
+    errors = models.JSONField(default=list, help_text='[{"field", "code", "message"}]')
+    error_codes = models.CharField(max_length=500, blank=True, default="")
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.API)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    times_seen = models.PositiveIntegerField(default=1)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_by_name = models.CharField(max_length=150, blank=True, default="")
+    note = models.CharField(max_length=500, blank=True, default="")
+    golden_id = models.UUIDField(
+        null=True, blank=True, help_text="The golden record a resubmission was linked to."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "domain", "source_id", "payload_hash"],
+                name="one_rejection_per_payload",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["state", "last_seen"], name="rejection_by_state"),
+            models.Index(fields=["system", "domain", "source_id"], name="rejection_by_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rejected {self.system_id}/{self.domain}/{self.source_id or '(no id)'} #{self.pk}"

@@ -46,3 +46,35 @@ def rules_if_any(domain: str) -> RuleSet | None:
         return active_rules(domain)
     except KeyError:
         return None
+
+
+def change_thresholds(
+    domain: str, auto_match: float, review: float, created_by: str, note: str = ""
+) -> MatchRuleVersion:
+    """A new active version of the domain's rules with other auto-match and review thresholds
+    (everything else as in the active version). ``ValidationError`` by field when they do not
+    satisfy 0 < review < auto_match <= 1."""
+    from django.core.exceptions import ValidationError
+
+    errors = {}
+    if not 0 < review < 1:
+        errors["review"] = "Between 0 and 1 (a probability)."
+    if not 0 < auto_match <= 1:
+        errors["auto_match"] = "Above 0 and at most 1 (a probability)."
+    if not errors and review >= auto_match:
+        errors["review"] = "Below the auto-match threshold (pairs in between go to review)."
+    if errors:
+        raise ValidationError(errors)
+    current = active_rules(domain)
+    if (current.thresholds.auto_match, current.thresholds.review) == (auto_match, review):
+        raise ValidationError({"auto_match": "These are the thresholds in force already."})
+    thresholds = replace(current.thresholds, auto_match=auto_match, review=review)
+    changed = (
+        f"thresholds: auto-match {current.thresholds.auto_match:g} → {auto_match:g}, "
+        f"review {current.thresholds.review:g} → {review:g}"
+    )
+    return save_rule_version(
+        replace(current, thresholds=thresholds),
+        created_by=created_by,
+        note=(f"{note.strip()} ({changed})" if note.strip() else changed)[:500],
+    )

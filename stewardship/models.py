@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from golden_records.models import Channel
+from golden_records.models import Channel, RejectedRecord
 from matching.models import MatchReview
 
 
@@ -77,6 +77,8 @@ class StewardDecision(models.Model):
     for a rejection the never-match pairs remembered; for an unmerge the source records moved
     and both records' attributes before and after; for a deferral or an assignment the old
     and the new value. The golden records' own history says the same from their side.
+    A data-quality exception's resubmit or dismissal has ``rejected_record`` instead of a review
+    (stewardship/exceptions.py).
     """
 
     class Action(models.TextChoices):
@@ -86,9 +88,19 @@ class StewardDecision(models.Model):
         ASSIGN = "assign", "assigned"
         COMMENT = "comment", "commented"
         UNMERGE = "unmerge", "unmerged"
+        RESUBMIT = "resubmit", "corrected and resubmitted"
+        DISMISS = "dismiss", "dismissed"
 
     review = models.ForeignKey(
         MatchReview, null=True, on_delete=models.SET_NULL, related_name="steward_decisions"
+    )
+    rejected_record = models.ForeignKey(
+        RejectedRecord,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="steward_decisions",
+        help_text="The data-quality exception acted on (resubmit, dismiss).",
     )
     domain = models.CharField(max_length=16)
     golden_id = models.UUIDField(

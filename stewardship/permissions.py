@@ -53,3 +53,19 @@ def steward_view(decide: bool = False) -> Callable:
         return wrapped
 
     return decorate
+
+
+ADMIN_GROUP = "admin"
+
+
+def may_administer(user: Any) -> bool:
+    """Admins (superusers, the admin group) change ownership and match rules; one query at most."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_steward_admin", None)
+    if cached is None:
+        cached = user.groups.filter(name=ADMIN_GROUP).exists()
+        user._steward_admin = cached
+    return cached

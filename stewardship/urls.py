@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stewardship import record_views, views
+from stewardship import exception_views, record_views, rules_views, views
 
 app_name = "stewardship"
 
@@ -22,5 +22,34 @@ urlpatterns = [
         "steward/records/<str:domain>/<uuid:golden_id>/unmerge",
         record_views.record_unmerge,
         name="unmerge",
+    ),
+    # Data-quality exceptions (stewardship/exception_views.py)
+    path("steward/exceptions", exception_views.exceptions_queue, name="exceptions"),
+    path(
+        "steward/exceptions/<int:rejected_id>",
+        exception_views.exception_detail,
+        name="exception",
+    ),
+    path(
+        "steward/exceptions/<int:rejected_id>/resubmit",
+        exception_views.resubmit,
+        name="exception-resubmit",
+    ),
+    path(
+        "steward/exceptions/<int:rejected_id>/dismiss",
+        exception_views.dismiss,
+        name="exception-dismiss",
+    ),
+    # Ownership and match rules (stewardship/rules_views.py)
+    path("steward/rules", rules_views.rules, name="rules"),
+    path(
+        "steward/rules/ownership/<int:rule_id>",
+        rules_views.edit_ownership_rule,
+        name="ownership-rule",
+    ),
+    path(
+        "steward/rules/<str:domain>/thresholds",
+        rules_views.edit_thresholds,
+        name="match-thresholds",
     ),
 ]

@@ -27,6 +27,7 @@ from golden_records.history import ChangeOrigin
 from golden_records.models import Channel, SourceRecord, SourceSystem
 from golden_records.pipeline import PreparedRecord
 from golden_records.services import ingest_batch, ingest_record
+from golden_records.services.exceptions import keep_rejections
 from golden_records.services.ingest import Action
 
 SYSTEM_CODE_PATTERN = r"^[-a-zA-Z0-9_]+$"
@@ -140,6 +141,7 @@ class SourceRecordView(APIView):
         origin = ChangeOrigin.source_system(source_system.code, Channel.API)
         record = ingest_record(source_system, domain, source_id, request.data, origin)
         if not record.ok:
+            keep_rejections(source_system, domain, [record], [request.data], Channel.API)
             return Response(
                 error_body("validation_error", "The record is not valid.", record.errors_as_list()),
                 status=status.HTTP_400_BAD_REQUEST,
@@ -210,6 +212,8 @@ class SourceBatchView(APIView):
         def work() -> Response:
             origin = ChangeOrigin.source_system(source_system.code, Channel.API)
             outcome = ingest_batch(source_system, domain, records, on_error, origin)
+            # Kept for the stewards' exceptions queue; no query when every record is valid.
+            keep_rejections(source_system, domain, outcome.records, records, Channel.API)
             results = [result_dict(r) for r in outcome.records]
             if outcome.rejected_all:
                 failed = [

@@ -15,6 +15,8 @@ from stewardship.permissions import steward_roles
 
 register = template.Library()
 
+REVIEW_PAGES = ("queue", "bulk", "review", "decide", "defer", "assign", "comment")
+
 
 @register.inclusion_tag("stewardship/_nav.html", takes_context=True)
 def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
@@ -36,9 +38,10 @@ def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
     in_records = bool(match and match.url_name in ("records", "record", "unmerge"))
     return {
+        "request": request,  # for the entries _nav.html includes (steward_exceptions)
         "show": may_read,
         "count": count,
-        "on": bool(match and match.namespace == "stewardship") and not in_records,
+        "on": bool(match and match.namespace == "stewardship" and match.url_name in REVIEW_PAGES),
         "records_on": in_records,
     }
 

@@ -27,13 +27,16 @@ from tqdm import tqdm
 
 from golden_records.domains import DOMAINS, DomainSpec
 from golden_records.history import ChangeOrigin
-from golden_records.models import SourceSystem
+from golden_records.models import Channel, SourceSystem
 from golden_records.pipeline import META_FIELDS
 from golden_records.services import ingest_batch
+from golden_records.services.exceptions import keep_rejections
 from golden_records.services.ingest import REJECT_ALL, REJECT_FAILED, Action
 
 MAX_BATCH_SIZE = 1000
 SHOWN_REJECTIONS = 20
+HELD_REJECTIONS = 10_000
+"""Under reject_all the rejected rows are kept as exceptions after the rollback; at most these."""
 ACTIONS = (
     Action.CREATED,
     Action.LINKED,
@@ -257,6 +260,8 @@ class Importer:
         self.shown: list[tuple[Row, list[dict[str, str]]]] = []
         self.first_line = 0
         """The first line of the rows waiting in ``pending``."""
+        self.held: list[tuple[Any, dict[str, Any]]] = []
+        """reject_all: rejected records to keep as exceptions once the transaction is over."""
 
     def run(self, rows: Iterable[Row]) -> None:
         for row in rows:
@@ -283,6 +288,7 @@ class Importer:
             for row, result in zip(readable, outcome.records, strict=True):
                 row.action = result.action
                 row.errors = result.errors_as_list()
+            self._keep_rejections(outcome.records, [row.record for row in readable])
         for row in rows:
             action = row.action if row.record is not None else Action.REJECTED
             self.counts[action] += 1
@@ -294,6 +300,25 @@ class Importer:
         self.progress.update(len(rows))
         if self.counts[Action.REJECTED]:
             self.progress.set_postfix(rejected=self.counts[Action.REJECTED], refresh=False)
+
+    def _keep_rejections(self, results: list[Any], records: list[dict[str, Any]]) -> None:
+        """The stewards' exceptions queue keeps the rejected records: at once under
+        reject_failed, after the rollback under reject_all (``keep_held_rejections``)."""
+        if self.on_error == REJECT_FAILED:
+            keep_rejections(self.system, self.spec.name, results, records, Channel.COMMAND)
+            return
+        room = HELD_REJECTIONS - len(self.held)
+        rejected = [(r, raw) for r, raw in zip(results, records, strict=True) if not r.ok]
+        self.held.extend(rejected[:room])
+
+    def keep_held_rejections(self) -> int:
+        held, self.held = self.held, []
+        if not held:
+            return 0
+        results, records = zip(*held, strict=True)
+        return keep_rejections(
+            self.system, self.spec.name, list(results), list(records), Channel.COMMAND
+        )
 
     def _reject(self, row: Row, errors: list[dict[str, str]]) -> None:
         self.invalid += 1
@@ -400,6 +425,7 @@ class Command(BaseCommand):
             importer = Importer(system, spec, on_error, origin, batch_size, errors_out, progress)
             started = time.monotonic()
             failure, rolled_back = self._run(importer, rows, on_error)
+            importer.keep_held_rejections()  # outside the (rolled back) transaction
             elapsed = time.monotonic() - started
             progress.close()
 
