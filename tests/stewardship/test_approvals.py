@@ -1,0 +1,419 @@
+"""Change approvals: governed changes from non-owners raised by ingest (set-wise), approve /
+reject / supersede, four-eyes steward edits, two stewards deciding the same approval, and the
+pages (permissions on every view, queue, approval page, bulk flow, edit form)."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+from golden_records.domains import get_domain
+from golden_records.history import ChangeOrigin
+from golden_records.models import (
+    GOLDEN_MODELS,
+    AttributeOverride,
+    OwnershipRule,
+    SourceRecord,
+)
+from golden_records.services import ingest_batch
+from golden_records.services.governance import record_non_owner_changes
+from stewardship import approvals
+from stewardship.models import ChangeApproval, StewardDecision
+from sync.models import OutboxEvent
+from tests.conftest import make_system
+from tests.stewardship import factories
+
+pytestmark = pytest.mark.django_db
+
+Customer = GOLDEN_MODELS["customer"]
+Price = GOLDEN_MODELS["price"]
+State = ChangeApproval.State
+
+
+def send(system: str, *records: dict, domain: str = "customer"):
+    """Ingest ``records`` from ``system`` (customers linked by their DUNS number)."""
+    payloads = [{"duns": "150483782", **r} if domain == "customer" else r for r in records]
+    outcome = ingest_batch(
+        make_system(system),
+        domain,
+        payloads,
+        "reject_all",
+        ChangeOrigin.source_system(system),
+    )
+    assert all(r.ok for r in outcome.records), [r.errors for r in outcome.records]
+    return outcome
+
+
+def golden(source_id: str = "C-1", system: str = "erp"):
+    record = SourceRecord.objects.get(system__code=system, source_id=source_id)
+    return Customer.objects.get(pk=record.golden_id)
+
+
+def pending() -> list[ChangeApproval]:
+    return list(ChangeApproval.objects.filter(state=State.PENDING).order_by("id"))
+
+
+@pytest.fixture
+def alice():
+    return factories.user("alice", "steward")
+
+
+@pytest.fixture
+def bob():
+    return factories.user("bob", "steward")
+
+
+@pytest.fixture
+def crm_change():
+    """ERP owns the credit limit (5000); CRM sends 99999 for the same customer."""
+    send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+    send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "99999"})
+    [approval] = pending()
+    return approval
+
+
+class TestRaisedByIngest:
+    def test_a_non_owner_change_to_a_governed_attribute_waits(self, crm_change):
+        customer = golden()
+        assert customer.credit_limit == Decimal("5000")
+        assert crm_change.kind == ChangeApproval.Kind.NON_OWNER_CHANGE
+        assert crm_change.golden_id == customer.pk
+        assert crm_change.attribute == "credit_limit"
+        assert (crm_change.proposed_value, crm_change.golden_value) == ("99999", "5000")
+        assert crm_change.system.code == "crm"
+        assert crm_change.source_record.source_id == "A-1"
+        assert crm_change.proposed_by_name == "crm"
+
+    def test_owner_changes_and_ungoverned_attributes_raise_nothing(self, crm_change):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "6000", "city": "Ulm"})
+        send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "99999", "city": "Bonn"})
+        assert [(a.pk, a.attribute) for a in pending()] == [(crm_change.pk, "credit_limit")]
+
+    def test_an_unchanged_resend_does_not_raise_it_again(self, crm_change):
+        outcome = send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "99999"})
+        assert outcome.records[0].action == "unchanged"
+        # Changed elsewhere, same credit limit: the pending proposal stays the only one.
+        send("crm", {"source_id": "A-1", "name": "Acme Corp", "credit_limit": "99999"})
+        assert [a.pk for a in pending()] == [crm_change.pk]
+
+    def test_a_newer_value_from_the_same_record_supersedes_the_older(self, crm_change):
+        send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "88888"})
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.SUPERSEDED
+        assert "another value" in crm_change.note
+        [newer] = pending()
+        assert newer.proposed_value == "88888"
+
+    def test_a_proposal_the_golden_value_came_to_equal_is_superseded(self, crm_change):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "99999"})
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.SUPERSEDED
+        assert "already equals" in crm_change.note
+        assert pending() == []
+
+    def test_a_source_that_comes_back_in_line_withdraws_its_proposal(self, crm_change):
+        send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "5000"})
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.SUPERSEDED
+        assert pending() == []
+
+    def test_nothing_is_raised_when_no_rule_is_governed(self):
+        OwnershipRule.objects.filter(domain="customer").update(governed=False)
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "99999"})
+        assert not ChangeApproval.objects.exists()
+
+    def test_governance_is_data_on_the_rule(self):
+        governed = set(
+            OwnershipRule.objects.filter(governed=True).values_list("domain", "attribute")
+        )
+        assert {("customer", "credit_limit"), ("customer", "payment_terms")} <= governed
+        assert ("price", "unit_price") in governed
+        four_eyes = set(
+            OwnershipRule.objects.filter(four_eyes=True).values_list("domain", "attribute")
+        )
+        assert ("customer", "credit_limit") in four_eyes and ("price", "unit_price") in four_eyes
+        assert ("customer", "name") not in governed | four_eyes
+        rule = OwnershipRule.objects.get(domain="customer", attribute="credit_limit")
+        assert not rule.is_owner("crm") and rule.is_owner("erp")
+
+    def test_a_non_owner_price_change_waits(self):
+        erp = {"item": "I-1", "price_list": "LIST", "currency": "EUR", "valid_from": "2026-01-01"}
+        send("erp", {"source_id": "I-1", "sku": "SKU-1", "name": "Bolt"}, domain="item")
+        send("ecom", {"source_id": "I-1", "sku": "SKU-1", "name": "Bolt"}, domain="item")
+        send("erp", {"source_id": "P-1", "unit_price": "10.50", **erp}, domain="price")
+        send("ecom", {"source_id": "P-9", "unit_price": "9.99", **erp}, domain="price")
+        [approval] = pending()
+        assert approval.domain == "price" and approval.attribute == "unit_price"
+        assert (approval.proposed_value, approval.golden_value) == ("9.99", "10.5")
+        assert Price.objects.get(pk=approval.golden_id).unit_price == Decimal("10.5")
+
+
+class TestSetWise:
+    def _written(self, n: int) -> list[SourceRecord]:
+        erp = [
+            {"source_id": f"C-{i}", "duns": f"{i:09d}", "name": f"Co {i}", "credit_limit": "5000"}
+            for i in range(n)
+        ]
+        crm = [
+            {
+                "source_id": f"A-{i}",
+                "duns": f"{i:09d}",
+                "name": f"Co {i}",
+                "credit_limit": "7000",
+                "payment_terms": "NET90",
+            }
+            for i in range(n)
+        ]
+        ingest_batch(make_system("erp"), "customer", erp, "reject_all", ChangeOrigin.command("t"))
+        ingest_batch(make_system("crm"), "customer", crm, "reject_all", ChangeOrigin.command("t"))
+        ChangeApproval.objects.all().delete()
+        return list(SourceRecord.objects.filter(system__code="crm"))
+
+    def _queries(self, n: int) -> int:
+        written = self._written(n)
+        spec, crm = get_domain("customer"), make_system("crm")
+        with CaptureQueriesContext(connection) as ctx:
+            raised = record_non_owner_changes(spec, crm, written, written[0].received_at)
+        assert len(raised) == 2 * n
+        ChangeApproval.objects.all().delete()
+        SourceRecord.objects.all().delete()
+        return len(ctx.captured_queries)
+
+    def test_the_query_count_does_not_grow_with_the_batch(self):
+        small, large = self._queries(3), self._queries(60)
+        assert small == large <= 6
+
+    def test_one_query_when_nothing_is_governed(self):
+        written = self._written(5)
+        OwnershipRule.objects.update(governed=False)
+        spec, crm = get_domain("customer"), make_system("crm")
+        with CaptureQueriesContext(connection) as ctx:
+            raised = record_non_owner_changes(spec, crm, written, written[0].received_at)
+        assert raised == [] and len(ctx.captured_queries) == 1
+
+    def test_a_whole_ingest_batch_costs_the_same_queries_for_more_records(self):
+        def batch_queries(offset: int, n: int) -> int:
+            erp = [
+                {"source_id": f"C-{i}", "duns": f"{i:09d}", "name": "Co", "credit_limit": "5000"}
+                for i in range(offset, offset + n)
+            ]
+            crm = [
+                {"source_id": f"A-{i}", "duns": f"{i:09d}", "name": "Co", "credit_limit": "9"}
+                for i in range(offset, offset + n)
+            ]
+            ingest_batch(
+                make_system("erp"), "customer", erp, "reject_all", ChangeOrigin.command("t")
+            )
+            with CaptureQueriesContext(connection) as ctx:
+                ingest_batch(
+                    make_system("crm"), "customer", crm, "reject_all", ChangeOrigin.command("t")
+                )
+            return len(ctx.captured_queries)
+
+        batch_queries(5000, 2)  # warm-up: caches filled on a process's first batch
+        assert batch_queries(0, 5) == batch_queries(1000, 50)
+        assert ChangeApproval.objects.filter(state=State.PENDING).count() == 57
+
+
+class TestApproveReject:
+    def test_approve_makes_it_the_golden_value_as_an_override(self, crm_change, alice):
+        before = golden()
+        events = OutboxEvent.objects.filter(golden_id=before.pk).count()
+        decision = approvals.approve_change(crm_change.pk, alice, "confirmed by finance")
+
+        customer = golden()
+        assert customer.credit_limit == Decimal("99999")
+        assert customer.version == before.version + 1
+        assert customer.lineage["credit_limit"]["rule"] == "override"
+        override = AttributeOverride.objects.get(golden_id=customer.pk)
+        assert (override.attribute, override.value, override.set_by) == (
+            "credit_limit",
+            "99999",
+            alice,
+        )
+        assert f"approved change {crm_change.pk} from crm A-1" == override.reason
+        history = customer.history.first()
+        assert history.actor == "alice" and "from crm A-1" in history.history_change_reason
+        # Propagated: a new outbox event carries the approved value.
+        assert OutboxEvent.objects.filter(golden_id=customer.pk).count() == events + 1
+        event = OutboxEvent.objects.filter(golden_id=customer.pk).order_by("-version").first()
+        assert event.version == customer.version
+
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.APPROVED
+        assert (crm_change.decided_by, crm_change.note) == (alice, "confirmed by finance")
+        assert decision.action == "approve_change" and decision.approval == crm_change
+        assert decision.before["value"] == "5000" and decision.after["value"] == "99999"
+        assert decision.golden_id == customer.pk
+
+    def test_reject_keeps_the_golden_value_and_the_discrepancy(self, crm_change, alice):
+        approvals.reject_change(crm_change.pk, alice, "CRM is not the credit system")
+        customer = golden()
+        assert customer.credit_limit == Decimal("5000")
+        assert not AttributeOverride.objects.exists()
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.REJECTED
+        assert SourceRecord.objects.get(source_id="A-1").canonical["credit_limit"] == "99999"
+        assert StewardDecision.objects.get().action == "reject_change"
+        # Re-sending the same value does not raise it again (the payload is unchanged).
+        send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "99999"})
+        assert pending() == []
+
+    def test_the_state_machine_refuses_invalid_moves(self, crm_change, alice):
+        approvals.reject_change(crm_change.pk, alice)
+        crm_change.refresh_from_db()
+        with pytest.raises(ValueError):
+            crm_change.move_to(State.APPROVED)
+        with pytest.raises(ValueError):
+            crm_change.move_to(State.PENDING)
+        assert crm_change.can_move_to(State.SUPERSEDED) is False
+
+
+class TestTwoStewards:
+    def test_the_second_sees_who_decided_and_when(self, crm_change, alice, bob):
+        approvals.approve_change(crm_change.pk, alice)
+        version = golden().version
+        with pytest.raises(approvals.ApprovalAlreadyDecided) as exc:
+            approvals.reject_change(crm_change.pk, bob)
+        assert exc.value.code == "approval_not_pending"
+        assert exc.value.decided_by == "alice"
+        assert "already approved by alice at " in exc.value.message
+        with pytest.raises(approvals.ApprovalAlreadyDecided):
+            approvals.approve_change(crm_change.pk, bob)
+        assert golden().version == version
+        assert StewardDecision.objects.count() == 1
+        assert AttributeOverride.objects.count() == 1
+
+    def test_bulk_reports_those_decided_meanwhile(self, alice, bob):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        send(
+            "crm",
+            {"source_id": "A-1", "name": "Acme", "credit_limit": "1", "payment_terms": "NET90"},
+        )
+        first, second = pending()
+        approvals.reject_change(first.pk, bob)
+        outcomes = approvals.decide_many([first.pk, second.pk], "approve", alice)
+        assert [(o.review_id, o.ok) for o in outcomes] == [(first.pk, False), (second.pk, True)]
+        assert "by bob" in outcomes[0].message
+        assert golden().payment_terms == "NET90"
+        assert StewardDecision.objects.get(approval=second).bulk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_threads_approving_at_once_apply_it_once():
+    send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+    send("crm", {"source_id": "A-1", "name": "Acme", "credit_limit": "99999"})
+    [approval] = pending()
+    stewards = [factories.user("alice", "steward"), factories.user("bob", "steward")]
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def run(user):
+        try:
+            barrier.wait()
+            approvals.approve_change(approval.pk, user)
+            results.append("approved")
+        except approvals.ApprovalAlreadyDecided as exc:
+            results.append(exc.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(u,)) for u in stewards]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("approved") == 1
+    [refused] = [r for r in results if r != "approved"]
+    assert "already approved by" in refused
+    assert StewardDecision.objects.count() == 1
+    assert golden().version == 2
+    assert AttributeOverride.objects.get().value == "99999"
+
+
+class TestStewardEdits:
+    def test_a_four_eyes_edit_waits_for_a_second_steward(self, alice, bob):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        customer = golden()
+        events = OutboxEvent.objects.count()
+        outcome = approvals.propose_edit(
+            "customer", customer.pk, "credit_limit", "7500.00", alice, "raise"
+        )
+        assert not outcome.applied
+        approval = outcome.approval
+        assert (approval.kind, approval.state) == ("four_eyes_edit", "pending")
+        assert (approval.proposed_value, approval.golden_value) == ("7500", "5000")
+        assert golden().credit_limit == Decimal("5000") and golden().version == customer.version
+        assert OutboxEvent.objects.count() == events  # nothing propagated
+        assert outcome.decision.action == "propose_edit"
+
+        with pytest.raises(approvals.StewardshipError) as exc:
+            approvals.approve_change(approval.pk, alice)
+        assert exc.value.code == "four_eyes_self_approval"
+        assert golden().credit_limit == Decimal("5000")
+
+        approvals.approve_change(approval.pk, bob)
+        assert golden().credit_limit == Decimal("7500")
+        assert OutboxEvent.objects.count() == events + 1
+        actions = list(
+            StewardDecision.objects.filter(golden_id=customer.pk).values_list(
+                "action", "actor_name"
+            )
+        )
+        assert actions == [("propose_edit", "alice"), ("approve_change", "bob")]
+        assert AttributeOverride.objects.get().reason == (
+            f"approved change {approval.pk} from steward alice"
+        )
+
+    def test_a_newer_edit_by_the_same_steward_supersedes_the_older(self, alice):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        first = approvals.propose_edit(
+            "customer", golden().pk, "credit_limit", "6000", alice
+        ).approval
+        second = approvals.propose_edit(
+            "customer", golden().pk, "credit_limit", "6500", alice
+        ).approval
+        first.refresh_from_db()
+        assert first.state == State.SUPERSEDED
+        assert [a.pk for a in pending()] == [second.pk]
+
+    def test_other_attributes_are_applied_at_once(self, alice):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        customer = golden()
+        outcome = approvals.propose_edit("customer", customer.pk, "segment", "Key account", alice)
+        assert outcome.applied and outcome.version == customer.version + 1
+        assert golden().segment == "Key account"
+        assert not ChangeApproval.objects.exists()
+        assert outcome.decision.action == "edit"
+
+    def test_an_applied_edit_supersedes_proposals_it_settles(self, crm_change, alice):
+        OwnershipRule.objects.filter(attribute="credit_limit").update(four_eyes=False)
+        approvals.propose_edit("customer", golden().pk, "credit_limit", "99999", alice)
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.SUPERSEDED
+
+    @pytest.mark.parametrize(
+        "attribute,value,code",
+        [
+            ("credit_limit", "lots", "invalid_number"),
+            ("credit_limit", "-5", "negative_value"),
+            ("credit_currency", "QQQ", "invalid_currency"),
+            ("nonsense", "x", "invalid_attribute"),
+            ("name", "Acme", "value_unchanged"),
+        ],
+    )
+    def test_a_bad_value_gets_a_per_field_error_and_writes_nothing(
+        self, alice, attribute, value, code
+    ):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        with pytest.raises(approvals.InvalidValue) as exc:
+            approvals.propose_edit("customer", golden().pk, attribute, value, alice)
+        assert exc.value.code == code
+        assert exc.value.field in (attribute, "attribute")
+        assert not ChangeApproval.objects.exists() and not StewardDecision.objects.exists()
