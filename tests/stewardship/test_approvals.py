@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin
@@ -417,3 +419,346 @@ class TestStewardEdits:
         assert exc.value.code == code
         assert exc.value.field in (attribute, "attribute")
         assert not ChangeApproval.objects.exists() and not StewardDecision.objects.exists()
+
+
+# -- the pages ----------------------------------------------------------------------------------
+
+
+def client_for(user) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def urls(approval: ChangeApproval) -> dict[str, tuple[str, str, dict]]:
+    """Every view: name -> (method, url, data)."""
+    edit = reverse("stewardship:record_edit", args=["customer", approval.golden_id])
+    return {
+        "queue": ("get", reverse("stewardship:approvals"), {}),
+        "approval": ("get", reverse("stewardship:approval", args=[approval.pk]), {}),
+        "edit": ("get", edit, {}),
+        "bulk": (
+            "post",
+            reverse("stewardship:approval_bulk"),
+            {"action": "reject", "ids": [approval.pk], "confirm": "1"},
+        ),
+        "decide": (
+            "post",
+            reverse("stewardship:approval_decide", args=[approval.pk]),
+            {"decision": "reject"},
+        ),
+        "edit_post": ("post", edit, {"attribute": "segment", "value": "SMB"}),
+    }
+
+
+VIEWS = ["queue", "approval", "edit", "bulk", "decide", "edit_post"]
+READS = {"queue", "approval", "edit"}
+
+
+class TestPermissions:
+    @pytest.mark.parametrize("view", VIEWS)
+    def test_anonymous_goes_to_the_login_page(self, crm_change, view):
+        method, url, data = urls(crm_change)[view]
+        response = getattr(Client(), method)(url, data)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+    @pytest.mark.parametrize("view", VIEWS)
+    def test_a_user_without_a_role_gets_403(self, crm_change, view):
+        method, url, data = urls(crm_change)[view]
+        assert getattr(client_for(factories.user("nobody")), method)(url, data).status_code == 403
+
+    @pytest.mark.parametrize("view", VIEWS)
+    def test_viewer_reads_but_does_not_act(self, crm_change, view):
+        method, url, data = urls(crm_change)[view]
+        viewer = factories.user("vic", "viewer")
+        response = getattr(client_for(viewer), method)(url, data)
+        assert response.status_code == (200 if view in READS else 403)
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.PENDING
+        assert not StewardDecision.objects.exists() and not AttributeOverride.objects.exists()
+
+    @pytest.mark.parametrize(
+        "groups,superuser", [(("steward",), False), (("admin",), False), ((), True)]
+    )
+    @pytest.mark.parametrize("view", VIEWS)
+    def test_steward_admin_and_superuser_act(self, crm_change, view, groups, superuser):
+        method, url, data = urls(crm_change)[view]
+        actor = factories.user("actor", *groups, superuser=superuser)
+        response = getattr(client_for(actor), method)(url, data)
+        assert response.status_code in (200, 302)
+        if view not in READS:
+            assert StewardDecision.objects.filter(actor=actor).exists()
+
+    def test_viewer_sees_no_action_buttons(self, crm_change):
+        viewer = client_for(factories.user("vic", "viewer"))
+        page = viewer.get(reverse("stewardship:approval", args=[crm_change.pk])).content
+        assert b'id="approve-btn"' not in page and b"deciding needs the steward role" in page
+        queue = viewer.get(reverse("stewardship:approvals")).content
+        assert b'name="ids"' not in queue and b"Approve selected" not in queue
+        edit = viewer.get(urls(crm_change)["edit"][1]).content
+        assert b'id="edit-form"' not in edit and b"editing needs the steward role" in edit
+
+    def test_actions_need_post_and_csrf(self, crm_change, alice):
+        url = reverse("stewardship:approval_decide", args=[crm_change.pk])
+        assert client_for(alice).get(url).status_code == 405
+        strict = Client(enforce_csrf_checks=True)
+        strict.force_login(alice)
+        assert strict.post(url, {"decision": "approve"}).status_code == 403
+        edit = urls(crm_change)["edit_post"]
+        assert strict.post(edit[1], edit[2]).status_code == 403
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.PENDING
+
+
+class TestQueuePage:
+    @pytest.fixture
+    def mixed(self, alice):
+        """Two CRM changes (credit limit, payment terms), one eCommerce change to another
+        customer, one four-eyes edit by alice."""
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        send(
+            "crm",
+            {"source_id": "A-1", "name": "Acme", "credit_limit": "1", "payment_terms": "NET90"},
+        )
+        send(
+            "erp",
+            {"source_id": "C-2", "duns": "081466849", "name": "Globex", "credit_limit": "10"},
+        )
+        send(
+            "ecom",
+            {"source_id": "W-2", "duns": "081466849", "name": "Globex", "credit_hold": "yes"},
+        )
+        approvals.propose_edit("customer", golden().pk, "credit_limit", "6000", alice)
+        return pending()
+
+    def test_lists_pending_changes_with_counts(self, mixed, alice):
+        response = client_for(alice).get(reverse("stewardship:approvals"))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert html.count("data-approval=") == 4
+        assert 'data-nav="approvals"' in html
+        ctx = response.context
+        assert ctx["approval_counts"] == {"pending": 4, "non_owner": 3, "four_eyes": 1}
+        assert "Acme" in html and "Globex" in html and "NET90" in html
+
+    def test_filters_by_kind_domain_system_and_age(self, mixed, alice):
+        client = client_for(alice)
+        url = reverse("stewardship:approvals")
+
+        def ids(**params):
+            return [r.pk for r in client.get(url, params).context["rows"]]
+
+        assert len(ids(view="four_eyes")) == 1
+        assert len(ids(view="non_owner")) == 3
+        assert len(ids(system="ecom")) == 1
+        assert len(ids(system="steward")) == 1
+        assert len(ids(domain="price")) == 0
+        assert len(ids(age="older7d")) == 0 and len(ids(age="1d")) == 4
+        assert ids(sort="-age") == list(reversed(ids(sort="age")))
+        assert len(ids(system="nonsense")) == 4  # an invalid filter is ignored
+
+    def test_htmx_gets_the_table_only(self, mixed, alice):
+        response = client_for(alice).get(
+            reverse("stewardship:approvals"), {"domain": "customer"}, HTTP_HX_REQUEST="true"
+        )
+        html = response.content.decode()
+        assert html.lstrip().startswith('<div id="queue">') and "<html" not in html
+
+    def test_decided_view_shows_outcome(self, mixed, alice, bob):
+        approvals.reject_change(mixed[0].pk, bob, "no")
+        rows = client_for(alice).get(reverse("stewardship:approvals"), {"view": "decided"})
+        assert [r.pk for r in rows.context["rows"]] == [mixed[0].pk]
+        assert b"by bob" in rows.content
+
+    def test_query_count_does_not_grow_with_the_page(self, alice):
+        send(
+            "erp",
+            *[
+                {"source_id": f"C-{i}", "duns": f"{i:09d}", "name": f"Co {i}", "credit_limit": "5"}
+                for i in range(40)
+            ],
+        )
+        client = client_for(alice)
+        url = reverse("stewardship:approvals")
+        send(
+            "crm",
+            *[
+                {"source_id": f"A-{i}", "duns": f"{i:09d}", "name": "x", "credit_limit": "7"}
+                for i in range(3)
+            ],
+        )
+        client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            client.get(url)
+        send(
+            "crm",
+            *[
+                {"source_id": f"A-{i}", "duns": f"{i:09d}", "name": "x", "credit_limit": "7"}
+                for i in range(3, 40)
+            ],
+        )
+        with CaptureQueriesContext(connection) as many:
+            response = client.get(url)
+        assert len(response.context["rows"]) == 40
+        assert len(many.captured_queries) == len(few.captured_queries)
+
+    def test_pages_of_fifty(self, alice):
+        send(
+            "erp",
+            *[
+                {"source_id": f"C-{i}", "duns": f"{i:09d}", "name": "Co", "credit_limit": "5"}
+                for i in range(55)
+            ],
+        )
+        send(
+            "crm",
+            *[
+                {"source_id": f"A-{i}", "duns": f"{i:09d}", "name": "Co", "credit_limit": "7"}
+                for i in range(55)
+            ],
+        )
+        client = client_for(alice)
+        first = client.get(reverse("stewardship:approvals"))
+        assert len(first.context["rows"]) == 50 and b'rel="next"' in first.content
+        second = client.get(reverse("stewardship:approvals"), {"page": 2})
+        assert len(second.context["rows"]) == 5
+
+
+class TestApprovalPage:
+    def test_shows_current_and_proposed_values_lineage_and_others(self, crm_change, alice):
+        send("ecom", {"source_id": "W-1", "name": "Acme", "credit_limit": "12345"})
+        response = client_for(alice).get(reverse("stewardship:approval", args=[crm_change.pk]))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "Golden value now" in html and ">5000<" in html and ">99999<" in html
+        assert "C-1" in html  # the lineage: ERP's record
+        assert "which does not own it" in html
+        assert [o.proposed_value for o in response.context["others"]] == ["12345"]
+        sources = {s["system"]: s for s in response.context["sources"]}
+        assert sources["erp"]["owner"] and not sources["crm"]["owner"]
+        assert sources["crm"]["proposing"]
+        assert 'id="approve-btn"' in html and 'id="reject-btn"' in html
+
+    def test_approve_then_the_second_steward_is_told(self, crm_change, alice, bob):
+        url = reverse("stewardship:approval_decide", args=[crm_change.pk])
+        response = client_for(alice).post(url, {"decision": "approve", "note": "ok"}, follow=True)
+        assert "Approved change" in response.content.decode()
+        assert golden().credit_limit == Decimal("99999")
+        response = client_for(bob).post(url, {"decision": "reject"}, follow=True)
+        html = response.content.decode()
+        assert "already approved by alice" in html
+        assert 'id="decided"' in html and "data-decided-by>alice<" in html
+        crm_change.refresh_from_db()
+        assert crm_change.state == State.APPROVED
+        assert StewardDecision.objects.count() == 1
+
+    def test_own_four_eyes_edit_cannot_be_approved_from_the_page(self, alice, bob):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        edit = approvals.propose_edit("customer", golden().pk, "credit_limit", "6000", alice)
+        url = reverse("stewardship:approval", args=[edit.approval.pk])
+        html = client_for(alice).get(url).content.decode()
+        assert 'id="approve-btn"' not in html and 'id="own-edit"' in html
+        # A hand-made POST is refused on the server too.
+        decide = reverse("stewardship:approval_decide", args=[edit.approval.pk])
+        response = client_for(alice).post(decide, {"decision": "approve"}, follow=True)
+        assert "a second steward must approve it" in response.content.decode()
+        assert golden().credit_limit == Decimal("5000")
+        assert 'id="approve-btn"' in client_for(bob).get(url).content.decode()
+
+    def test_unknown_approval_is_404(self, alice):
+        assert client_for(alice).get(reverse("stewardship:approval", args=[999])).status_code == 404
+
+
+class TestBulk:
+    def test_confirmation_first_then_applied(self, alice):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        send(
+            "crm",
+            {"source_id": "A-1", "name": "Acme", "credit_limit": "1", "payment_terms": "NET90"},
+        )
+        ids = [a.pk for a in pending()]
+        client = client_for(alice)
+        url = reverse("stewardship:approval_bulk")
+        confirm = client.post(url, {"action": "approve", "ids": ids})
+        html = confirm.content.decode()
+        assert confirm.status_code == 200 and "Approve 2 changes?" in html
+        assert html.count('name="ids"') == 2
+        assert pending() != []  # nothing applied yet
+        done = client.post(url, {"action": "approve", "ids": ids, "confirm": "1"}, follow=True)
+        assert "Approved 2 changes." in done.content.decode()
+        customer = golden()
+        assert customer.credit_limit == Decimal("1") and customer.payment_terms == "NET90"
+        assert StewardDecision.objects.filter(bulk=True).count() == 2
+
+    def test_nothing_selected_is_a_warning(self, alice):
+        response = client_for(alice).post(
+            reverse("stewardship:approval_bulk"), {"action": "approve"}, follow=True
+        )
+        assert "Select at least one change" in response.content.decode()
+
+
+class TestEditPage:
+    @pytest.fixture
+    def customer(self):
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        return golden()
+
+    def url(self, customer) -> str:
+        return reverse("stewardship:record_edit", args=["customer", customer.pk])
+
+    def test_shows_attributes_with_their_rules(self, customer, alice):
+        response = client_for(alice).get(self.url(customer), {"attribute": "credit_limit"})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert 'data-four-eyes="1"' in html and "Propose for approval" in html
+        rows = {r["name"]: r for r in response.context["record_rows"]}
+        assert rows["credit_limit"]["four_eyes"] and rows["credit_limit"]["value"] == "5000"
+        assert not rows["name"]["four_eyes"]
+
+    def test_a_four_eyes_edit_waits(self, customer, alice):
+        response = client_for(alice).post(
+            self.url(customer),
+            {"attribute": "credit_limit", "value": "7000", "note": "raise"},
+            follow=True,
+        )
+        html = response.content.decode()
+        assert "waiting for a second steward" in html
+        approval = ChangeApproval.objects.get()
+        assert response.redirect_chain[-1][0] == reverse("stewardship:approval", args=[approval.pk])
+        assert golden().credit_limit == Decimal("5000")
+
+    def test_other_edits_apply_at_once(self, customer, alice):
+        response = client_for(alice).post(
+            self.url(customer), {"attribute": "segment", "value": "Key account"}, follow=True
+        )
+        assert "Applied: segment is now Key account" in response.content.decode()
+        assert golden().segment == "Key account"
+
+    def test_a_bad_value_is_shown_on_the_field(self, customer, alice):
+        response = client_for(alice).post(
+            self.url(customer), {"attribute": "credit_limit", "value": "lots"}
+        )
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert 'data-error="credit_limit"' in html and "is not a number" in html
+        assert not ChangeApproval.objects.exists()
+
+    def test_a_merged_id_goes_to_the_survivor(self, customer, alice):
+        other = factories.customer("crm", "X-1", name="Acme dup")
+        from golden_records.services import merge_golden
+
+        merge_golden("customer", customer.pk, [other.golden_id], ChangeOrigin.command("t"))
+        url = reverse("stewardship:record_edit", args=["customer", other.golden_id])
+        response = client_for(alice).get(url)
+        assert response.status_code == 302 and str(customer.pk) in response["Location"]
+
+    def test_unknown_domain_or_record_is_404(self, alice):
+        import uuid
+
+        client = client_for(alice)
+        bad = reverse("stewardship:record_edit", args=["planet", uuid.uuid4()])
+        assert client.get(bad).status_code == 404
+        missing = reverse("stewardship:record_edit", args=["customer", uuid.uuid4()])
+        assert client.get(missing).status_code == 404
