@@ -14,12 +14,16 @@ two updates (superseded approvals) and one insert — however many records the b
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+
 from golden_records.attributes import Reference
-from golden_records.bulk import bulk_insert
+from golden_records.bulk import insert_rows
 from golden_records.domains import DomainSpec
 from golden_records.models import (
     GOLDEN_MODELS,
@@ -67,23 +71,23 @@ def golden_values(
 
 def record_non_owner_changes(
     spec: DomainSpec, system: SourceSystem, written: Sequence[SourceRecord], now: dt.datetime
-) -> list[ChangeApproval]:
+) -> int:
     """Pending approvals for the governed values ``system`` sent in ``written`` (its source
     records this batch created or updated) that differ from the golden value, where ``system``
     does not own the attribute. Pending approvals of these golden records that the batch settled
     are superseded: the golden value came to equal the proposal, or the same source record now
     says something else. An unchanged proposal that is still pending is not raised again.
-    Returns the new approvals.
+    Returns how many approvals it raised.
     """
     if not written:
-        return []
+        return 0
     rules = [
         rule
         for rule in OwnershipRule.objects.filter(domain=spec.name, governed=True)
         if rule.attribute in spec.attributes_by_name
     ]
     if not rules:
-        return []
+        return 0
     governed = [rule.attribute for rule in rules]
     proposing = [rule.attribute for rule in rules if not rule.is_owner(system.code)]
     golden_ids = {record.golden_id for record in written}
@@ -93,27 +97,25 @@ def record_non_owner_changes(
             golden_id__any=list(golden_ids),
             attribute__in=governed,
             state=ChangeApproval.State.PENDING,
-        )
+        ).values_list("pk", "golden_id", "attribute", "source_record_id", "proposed_value")
     )
     if not proposing and not pending:
-        return []
+        return 0
     golden = golden_values(spec, golden_ids, governed)
 
     settled_by_golden: list[int] = []
     settled_by_source: list[int] = []
-    by_source: dict[tuple[uuid.UUID, str, int], ChangeApproval] = {}
-    for approval in pending:
-        values = golden.get(approval.golden_id)
+    by_source: dict[tuple[uuid.UUID, str, int], tuple[int, Any]] = {}
+    for pk, golden_id, attribute, source_record_id, proposed in pending:
+        values = golden.get(golden_id)
         if values is None:
             continue  # merged or retired meanwhile: the steward sees it on the approval page
-        if approval.proposed_value == values.get(approval.attribute):
-            settled_by_golden.append(approval.pk)
-        elif approval.source_record_id is not None:
-            by_source[(approval.golden_id, approval.attribute, approval.source_record_id)] = (
-                approval
-            )
+        if proposed == values.get(attribute):
+            settled_by_golden.append(pk)
+        elif source_record_id is not None:
+            by_source[(golden_id, attribute, source_record_id)] = (pk, proposed)
 
-    new: list[ChangeApproval] = []
+    new: list[tuple[Any, ...]] = []
     for record in written:
         values = golden.get(record.golden_id)
         if values is None:
@@ -122,34 +124,82 @@ def record_non_owner_changes(
             value = source_value(spec.attribute(name), record)
             earlier = by_source.get((record.golden_id, name, record.pk))
             if earlier is not None:
-                if earlier.proposed_value == value:
+                if earlier[1] == value:
                     continue  # the same proposal is still waiting
-                settled_by_source.append(earlier.pk)
+                settled_by_source.append(earlier[0])
             if value is None or value == values[name]:
                 continue
             new.append(
-                ChangeApproval(
-                    domain=spec.name,
-                    golden_id=record.golden_id,
-                    attribute=name,
-                    kind=ChangeApproval.Kind.NON_OWNER_CHANGE,
-                    state=ChangeApproval.State.PENDING,
-                    proposed_value=value,
-                    golden_value=values[name],
-                    source_record_id=record.pk,
-                    system_id=system.pk,
-                    proposed_by_name=system.code,
-                    reason=f"{system.code} {record.source_id}",
-                    created_at=now,
+                (
+                    spec.name,
+                    record.golden_id,
+                    name,
+                    ChangeApproval.Kind.NON_OWNER_CHANGE,
+                    ChangeApproval.State.PENDING,
+                    value,
+                    values[name],
+                    record.pk,
+                    system.pk,
+                    None,
+                    system.code,
+                    f"{system.code} {record.source_id}"[:500],
+                    None,
+                    "",
+                    None,
+                    "",
+                    now,
                 )
             )
-    for ids, note in (
-        (settled_by_golden, SUPERSEDED_BY_GOLDEN),
-        (settled_by_source, SUPERSEDED_BY_SOURCE),
-    ):
+    settled = ((settled_by_golden, SUPERSEDED_BY_GOLDEN), (settled_by_source, SUPERSEDED_BY_SOURCE))
+    for ids, note in settled:
         if ids:
+            # The state filter is the transition map's pending → superseded, done in SQL.
             ChangeApproval.objects.filter(pk__in=ids, state=ChangeApproval.State.PENDING).update(
                 state=ChangeApproval.State.SUPERSEDED, decided_at=now, note=note
             )
-    bulk_insert(ChangeApproval, new)
-    return new
+    _insert(new)
+    return len(new)
+
+
+# Written as plain rows, not model instances: a batch can raise thousands at once.
+INSERT_FIELDS = (
+    "domain",
+    "golden_id",
+    "attribute",
+    "kind",
+    "state",
+    "proposed_value",
+    "golden_value",
+    "source_record",
+    "system",
+    "proposed_by",
+    "proposed_by_name",
+    "reason",
+    "decided_by",
+    "decided_by_name",
+    "decided_at",
+    "note",
+    "created_at",
+)
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    fields = [ChangeApproval._meta.get_field(name) for name in INSERT_FIELDS]
+    json_columns = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    golden_id = INSERT_FIELDS.index("golden_id")
+    created_at = INSERT_FIELDS.index("created_at")
+    sqlite = connection.vendor == "sqlite"
+    when = connection.ops.adapt_datetimefield_value(rows[0][created_at]) if sqlite else None
+    database_rows = []
+    for row in rows:
+        values = list(row)
+        for i in json_columns:
+            if values[i] is not None:
+                values[i] = json.dumps(values[i], cls=DjangoJSONEncoder)
+        if sqlite:  # SQLite keeps UUIDs as hex and date-times as text
+            values[golden_id] = values[golden_id].hex
+            values[created_at] = when
+        database_rows.append(values)
+    insert_rows(ChangeApproval, [f.column for f in fields], database_rows)
