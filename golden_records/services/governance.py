@@ -21,6 +21,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models import Q
 
 from golden_records.attributes import Reference
 from golden_records.bulk import insert_rows
@@ -35,7 +36,9 @@ from golden_records.models import (
 from stewardship.models import ChangeApproval
 
 SUPERSEDED_BY_GOLDEN = "superseded: the golden value already equals the proposed value"
-SUPERSEDED_BY_SOURCE = "superseded: the source record sent another value since"
+SUPERSEDED_BY_SOURCE = (
+    "superseded: the source record sent another value since, or now belongs to another record"
+)
 
 
 def _canonical(attribute: Any, raw: Any) -> Any:
@@ -91,10 +94,13 @@ def record_non_owner_changes(
     governed = [rule.attribute for rule in rules]
     proposing = [rule.attribute for rule in rules if not rule.is_owner(system.code)]
     golden_ids = {record.golden_id for record in written}
+    # This batch's golden records' proposals, and this batch's records' own (raised for a
+    # golden record that was merged since).
     pending = list(
         ChangeApproval.objects.filter(
+            Q(golden_id__any=list(golden_ids))
+            | Q(source_record_id__any=[record.pk for record in written]),
             domain=spec.name,
-            golden_id__any=list(golden_ids),
             attribute__in=governed,
             state=ChangeApproval.State.PENDING,
         ).values_list("pk", "golden_id", "attribute", "source_record_id", "proposed_value")
@@ -105,15 +111,13 @@ def record_non_owner_changes(
 
     settled_by_golden: list[int] = []
     settled_by_source: list[int] = []
-    by_source: dict[tuple[uuid.UUID, str, int], tuple[int, Any]] = {}
+    by_source: dict[tuple[str, int], tuple[int, uuid.UUID, Any]] = {}
     for pk, golden_id, attribute, source_record_id, proposed in pending:
         values = golden.get(golden_id)
-        if values is None:
-            continue  # merged or retired meanwhile: the steward sees it on the approval page
-        if proposed == values.get(attribute):
+        if values is not None and proposed == values.get(attribute):
             settled_by_golden.append(pk)
         elif source_record_id is not None:
-            by_source[(golden_id, attribute, source_record_id)] = (pk, proposed)
+            by_source[(attribute, source_record_id)] = (pk, golden_id, proposed)
 
     new: list[tuple[Any, ...]] = []
     for record in written:
@@ -122,11 +126,12 @@ def record_non_owner_changes(
             continue
         for name in proposing:
             value = source_value(spec.attribute(name), record)
-            earlier = by_source.get((record.golden_id, name, record.pk))
+            earlier = by_source.get((name, record.pk))
             if earlier is not None:
-                if earlier[1] == value:
+                earlier_pk, earlier_golden_id, earlier_value = earlier
+                if earlier_value == value and earlier_golden_id == record.golden_id:
                     continue  # the same proposal is still waiting
-                settled_by_source.append(earlier[0])
+                settled_by_source.append(earlier_pk)
             if value is None or value == values[name]:
                 continue
             new.append(

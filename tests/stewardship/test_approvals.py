@@ -21,8 +21,9 @@ from golden_records.models import (
     OwnershipRule,
     SourceRecord,
 )
-from golden_records.services import ingest_batch
+from golden_records.services import ingest_batch, merge_golden
 from golden_records.services.governance import record_non_owner_changes
+from golden_records.services.rules import save_ownership_rule
 from stewardship import approvals
 from stewardship.models import ChangeApproval, StewardDecision
 from sync.models import OutboxEvent
@@ -153,6 +154,53 @@ class TestRaisedByIngest:
         assert approval.domain == "price" and approval.attribute == "unit_price"
         assert (approval.proposed_value, approval.golden_value) == ("9.99", "10.5")
         assert Price.objects.get(pk=approval.golden_id).unit_price == Decimal("10.5")
+
+
+class TestMergedRecords:
+    @pytest.fixture
+    def merged(self):
+        """CRM's customer arrives without the DUNS number: its own golden record, its credit
+        limit waiting for approval; then a steward merges it into ERP's."""
+        send("erp", {"source_id": "C-1", "name": "Acme", "credit_limit": "5000"})
+        ingest_batch(
+            make_system("crm"),
+            "customer",
+            [{"source_id": "A-9", "name": "Acme", "credit_limit": "99999"}],
+            "reject_all",
+            ChangeOrigin.source_system("crm"),
+        )
+        [approval] = pending()
+        merge_golden("customer", golden().pk, [approval.golden_id], ChangeOrigin.command("t"))
+        return approval
+
+    def test_approving_applies_to_the_survivor(self, merged, alice):
+        assert merged.golden_id != golden().pk
+        decision = approvals.approve_change(merged.pk, alice)
+        assert golden().credit_limit == Decimal("99999")
+        assert decision.golden_id == golden().pk
+
+    def test_a_new_value_from_the_merged_record_replaces_its_proposal(self, merged):
+        ingest_batch(
+            make_system("crm"),
+            "customer",
+            [{"source_id": "A-9", "name": "Acme", "credit_limit": "88888"}],
+            "reject_all",
+            ChangeOrigin.source_system("crm"),
+        )
+        merged.refresh_from_db()
+        assert merged.state == State.SUPERSEDED
+        [newer] = pending()
+        assert (newer.golden_id, newer.proposed_value) == (golden().pk, "88888")
+
+
+class TestRules:
+    def test_governance_flags_are_saved_with_history(self):
+        rule = OwnershipRule.objects.get(domain="customer", attribute="segment")
+        rule.governed, rule.four_eyes = True, True
+        save_ownership_rule(rule)
+        rule.refresh_from_db()
+        assert rule.governed and rule.four_eyes
+        assert rule.history.first().four_eyes is True
 
 
 class TestSetWise:
@@ -747,8 +795,6 @@ class TestEditPage:
 
     def test_a_merged_id_goes_to_the_survivor(self, customer, alice):
         other = factories.customer("crm", "X-1", name="Acme dup")
-        from golden_records.services import merge_golden
-
         merge_golden("customer", customer.pk, [other.golden_id], ChangeOrigin.command("t"))
         url = reverse("stewardship:record_edit", args=["customer", other.golden_id])
         response = client_for(alice).get(url)
