@@ -457,10 +457,10 @@ class EditForm(forms.Form):
 def record_edit(request: HttpRequest, domain: str, golden_id: uuid.UUID) -> HttpResponse:
     """A steward's edit of one golden attribute: applied as an override at once, or (four-eyes)
     proposed for a second steward's approval. Viewers see the record and its rules only."""
-    if domain not in DOMAINS:
-        raise Http404("No such domain.")
     if request.method == "POST" and not request.may_decide:
         raise PermissionDenied("Only a data steward (steward or admin role) edits records.")
+    if domain not in DOMAINS:
+        raise Http404("No such domain.")
     current_id = resolve_golden_id(domain, golden_id)
     if current_id != golden_id:
         messages.info(request, f"{golden_id} was merged into {current_id}.")

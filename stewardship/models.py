@@ -95,7 +95,7 @@ class StewardDecision(models.Model):
         "ChangeApproval", null=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     golden_id = models.UUIDField(
-        null=True, blank=True, help_text="The golden record an edit or approval is about."
+        null=True, blank=True, db_index=True, help_text="The golden record acted on, if one."
     )
     domain = models.CharField(max_length=16)
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -115,7 +115,6 @@ class StewardDecision(models.Model):
         indexes = [
             models.Index(fields=["review", "created_at"], name="decision_by_review"),
             models.Index(fields=["approval", "created_at"], name="decision_by_approval"),
-            models.Index(fields=["golden_id", "created_at"], name="decision_by_golden"),
         ]
 
     def __str__(self) -> str:
