@@ -54,8 +54,17 @@ class SourceRecordAdmin(SimpleHistoryAdmin):
 
 @admin.register(OwnershipRule)
 class OwnershipRuleAdmin(SimpleHistoryAdmin):
-    list_display = ["domain", "attribute", "strategy", "systems", "fallback_to_any", "updated_at"]
-    list_filter = ["domain", "strategy"]
+    list_display = [
+        "domain",
+        "attribute",
+        "strategy",
+        "systems",
+        "fallback_to_any",
+        "governed",
+        "four_eyes",
+        "updated_at",
+    ]
+    list_filter = ["domain", "strategy", "governed", "four_eyes"]
     search_fields = ["attribute"]
 
     def get_readonly_fields(self, request, obj=None):

@@ -300,6 +300,11 @@ class OwnershipRule(models.Model):
     ``most_recent``, ``most_frequent``, ``longest``: over all linked systems.
     ``steward_only``: only a steward override sets the value.
     A steward override (AttributeOverride) wins over every strategy until it is cleared.
+
+    Governance: a ``governed`` attribute's change from a system that does not own it (not in
+    ``systems`` under system priority; any system under steward only) waits in the stewards'
+    change approvals instead of only showing as a discrepancy; a ``four_eyes`` attribute's
+    steward edit is applied only once a second steward approves it.
     """
 
     class Strategy(models.TextChoices):
@@ -319,6 +324,17 @@ class OwnershipRule(models.Model):
         default=True,
         help_text="With system priority: when no listed system has a value, take the most recent.",
     )
+    governed = models.BooleanField(
+        default=False,
+        help_text="A differing value from a system that does not own the attribute waits for a "
+        "steward's approval (change approvals queue).",
+    )
+    four_eyes = models.BooleanField(
+        "four eyes",
+        default=False,
+        help_text="A steward's edit of this attribute is applied only after a second steward "
+        "approves it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(bases=[HistoryOrigin])
@@ -332,6 +348,14 @@ class OwnershipRule(models.Model):
     def __str__(self) -> str:
         systems = f" {'>'.join(self.systems)}" if self.systems else ""
         return f"{self.domain}.{self.attribute}: {self.strategy}{systems}"
+
+    def is_owner(self, system_code: str) -> bool:
+        """Whether ``system_code`` owns the attribute: its values are applied without approval."""
+        if self.strategy == self.Strategy.STEWARD_ONLY:
+            return False
+        if self.strategy == self.Strategy.SOURCE_PRIORITY:
+            return system_code in self.systems
+        return True
 
     def clean(self) -> None:
         spec = DOMAINS.get(self.domain)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from stewardship.models import ReviewComment, ReviewTask, StewardDecision
+from stewardship.models import ChangeApproval, ReviewComment, ReviewTask, StewardDecision
 
 
 @admin.register(ReviewTask)
@@ -25,6 +25,25 @@ class StewardDecisionAdmin(admin.ModelAdmin):
     list_filter = ["action", "domain", "bulk"]
     search_fields = ["actor_name", "note"]
     raw_id_fields = ["review"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChangeApproval)
+class ChangeApprovalAdmin(admin.ModelAdmin):
+    """Read-only: approvals are raised by ingest and decided in the steward UI
+    (stewardship/approvals.py), which audits every decision."""
+
+    list_display = ["created_at", "domain", "attribute", "kind", "state", "proposed_by_name"]
+    list_filter = ["state", "kind", "domain"]
+    search_fields = ["=golden_id", "attribute", "proposed_by_name"]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
 """The data steward's work on match reviews: who has a task, until when it waits, what was said
-about it, and every decision taken on it (the audit trail).
+about it, and every decision taken on it (the audit trail); and the change approvals: governed
+changes from systems that do not own an attribute, and four-eyes steward edits.
 
 The review itself (``matching.MatchReview``) stays in the matching app, which owns its states
 (open → merged / rejected / obsolete). What only the steward UI needs lives here, keyed by the
@@ -12,7 +13,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from golden_records.models import Channel, RejectedRecord
+from golden_records.domains import DOMAIN_CHOICES
+from golden_records.models import Channel, RejectedRecord, SourceRecord, SourceSystem
 from matching.models import MatchReview
 
 
@@ -90,6 +92,10 @@ class StewardDecision(models.Model):
         UNMERGE = "unmerge", "unmerged"
         RESUBMIT = "resubmit", "corrected and resubmitted"
         DISMISS = "dismiss", "dismissed"
+        APPROVE_CHANGE = "approve_change", "approved a change"
+        REJECT_CHANGE = "reject_change", "rejected a change"
+        PROPOSE_EDIT = "propose_edit", "proposed an edit"
+        EDIT = "edit", "edited"
 
     review = models.ForeignKey(
         MatchReview, null=True, on_delete=models.SET_NULL, related_name="steward_decisions"
@@ -101,6 +107,9 @@ class StewardDecision(models.Model):
         on_delete=models.SET_NULL,
         related_name="steward_decisions",
         help_text="The data-quality exception acted on (resubmit, dismiss).",
+    )
+    approval = models.ForeignKey(
+        "ChangeApproval", null=True, on_delete=models.SET_NULL, related_name="decisions"
     )
     domain = models.CharField(max_length=16)
     golden_id = models.UUIDField(
@@ -126,8 +135,111 @@ class StewardDecision(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["review", "created_at"], name="decision_by_review")]
+        indexes = [
+            models.Index(fields=["review", "created_at"], name="decision_by_review"),
+            models.Index(fields=["approval", "created_at"], name="decision_by_approval"),
+        ]
 
     def __str__(self) -> str:
+        if self.approval_id:
+            return f"{self.actor_name} {self.get_action_display()} approval {self.approval_id}"
         target = f"review {self.review_id}" if self.review_id else f"{self.domain} {self.golden_id}"
         return f"{self.actor_name} {self.get_action_display()} {target}"
+
+
+class ChangeApproval(models.Model):
+    """A change to a golden attribute that waits for a steward: a governed attribute's differing
+    value from a system that does not own it, or a steward's edit of a four-eyes attribute.
+
+    States move only as ``TRANSITIONS`` allows: pending → approved / rejected / superseded. A
+    newer proposal from the same source record (or steward) for the same attribute supersedes
+    the older pending one; so does a golden value that came to equal the proposed one. Written by
+    golden_records/services/governance.py (from ingest) and stewardship/approvals.py.
+    """
+
+    class Kind(models.TextChoices):
+        NON_OWNER_CHANGE = "non_owner_change", "change from a non-owner"
+        FOUR_EYES_EDIT = "four_eyes_edit", "four-eyes edit"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "pending"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+        SUPERSEDED = "superseded", "superseded"
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        State.PENDING: frozenset({State.APPROVED, State.REJECTED, State.SUPERSEDED}),
+        State.APPROVED: frozenset(),
+        State.REJECTED: frozenset(),
+        State.SUPERSEDED: frozenset(),
+    }
+
+    domain = models.CharField(max_length=16, choices=DOMAIN_CHOICES)
+    golden_id = models.UUIDField()
+    attribute = models.CharField(max_length=64)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    proposed_value = models.JSONField(
+        null=True, encoder=DjangoJSONEncoder, help_text="Canonical value; null clears it."
+    )
+    golden_value = models.JSONField(
+        null=True,
+        encoder=DjangoJSONEncoder,
+        help_text="The golden record's value when the change was proposed.",
+    )
+    source_record = models.ForeignKey(
+        SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    system = models.ForeignKey(
+        SourceSystem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_changes",
+    )
+    proposed_by_name = models.CharField(
+        max_length=150, blank=True, default="", help_text="The steward, or the system's code."
+    )
+    reason = models.CharField(max_length=500, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=150, blank=True, default="")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="approval_queue"),
+            models.Index(fields=["state", "domain", "created_at"], name="approval_queue_by_domain"),
+            models.Index(fields=["domain", "golden_id", "attribute"], name="approval_by_golden"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "golden_id", "attribute", "source_record"],
+                condition=models.Q(state="pending", source_record__isnull=False),
+                name="one_pending_change_per_source",
+            ),
+            models.UniqueConstraint(
+                fields=["domain", "golden_id", "attribute", "proposed_by"],
+                condition=models.Q(state="pending", kind="four_eyes_edit"),
+                name="one_pending_edit_per_steward",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.domain}/{self.golden_id}.{self.attribute} ({self.state})"
+
+    def can_move_to(self, state: str) -> bool:
+        return state in self.TRANSITIONS.get(self.state, frozenset())
+
+    def move_to(self, state: str) -> None:
+        """Change the state in memory (the caller saves), refusing what the map does not allow."""
+        if not self.can_move_to(state):
+            raise ValueError(f"A {self.state} change approval cannot become {state}.")
+        self.state = state

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stewardship import exception_views, record_views, rules_views, views
+from stewardship import approval_views, exception_views, record_views, rules_views, views
 
 app_name = "stewardship"
 
@@ -51,5 +51,18 @@ urlpatterns = [
         "steward/rules/<str:domain>/thresholds",
         rules_views.edit_thresholds,
         name="match-thresholds",
+    ),
+    path("steward/approvals", approval_views.approval_queue, name="approvals"),
+    path("steward/approvals/bulk", approval_views.approval_bulk, name="approval_bulk"),
+    path("steward/approvals/<int:approval_id>", approval_views.approval_detail, name="approval"),
+    path(
+        "steward/approvals/<int:approval_id>/decide",
+        approval_views.approval_decide,
+        name="approval_decide",
+    ),
+    path(
+        "steward/records/<str:domain>/<uuid:golden_id>/edit",
+        approval_views.record_edit,
+        name="record_edit",
     ),
 ]

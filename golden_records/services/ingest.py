@@ -36,6 +36,7 @@ from golden_records.models import (
     new_golden_id,
 )
 from golden_records.pipeline import PreparedRecord, prepare_record
+from golden_records.services.governance import record_non_owner_changes
 from golden_records.services.locks import lock_entities
 from golden_records.services.ownership import apply_ownership
 from matching.models import MatchKey
@@ -204,6 +205,7 @@ class _Batch:
         versions = apply_ownership(
             self.spec.name, own_domain - new_golden_ids, self.origin, new_golden_ids
         )
+        record_non_owner_changes(self.spec, self.system, [*created, *updated], self.now)
         for domain, golden_ids in touched.items():
             apply_ownership(domain, golden_ids, self.origin.with_reason("reference resolved"))
         missing = {r.golden_id for r in records if r.golden_id not in versions}

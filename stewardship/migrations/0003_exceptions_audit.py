@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('golden_records', '0004_rejected_records'),
+        ('golden_records', '0005_rejected_records'),
         ('stewardship', '0002_records_decision_golden'),
     ]
 

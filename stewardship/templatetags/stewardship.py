@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from matching.models import MatchReview, ReviewStatus
+from stewardship.models import ChangeApproval
 from stewardship.permissions import steward_roles
 
 register = template.Library()
@@ -37,13 +38,27 @@ def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
             ).count()
     match = getattr(request, "resolver_match", None)
     in_records = bool(match and match.url_name in ("records", "record", "unmerge"))
+    in_approvals = bool(match and match.url_name in APPROVAL_PAGES)
     return {
         "request": request,  # for the entries _nav.html includes (steward_exceptions)
         "show": may_read,
         "count": count,
         "on": bool(match and match.namespace == "stewardship" and match.url_name in REVIEW_PAGES),
         "records_on": in_records,
+        "approvals_count": _pending_approvals(context) if may_read else None,
+        "approvals_on": in_approvals,
     }
+
+
+APPROVAL_PAGES = frozenset({"approvals", "approval", "approval_bulk", "record_edit"})
+
+
+def _pending_approvals(context: dict[str, Any]) -> int:
+    """Pending change approvals: the approval pages pass theirs in ``approval_counts``."""
+    counts = context.get("approval_counts")
+    if counts is not None:
+        return counts["pending"]
+    return ChangeApproval.objects.filter(state=ChangeApproval.State.PENDING).count()
 
 
 @register.filter
@@ -82,3 +97,15 @@ def pretty(value: Any) -> str:
 def words(value: str | None) -> str:
     """source_priority → source priority."""
     return (value or "").replace("_", " ")
+
+
+@register.filter
+def canon(value: Any) -> str:
+    """A canonical attribute value for people: empty as —, booleans as yes / no."""
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return str(value)

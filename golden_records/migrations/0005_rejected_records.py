@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('golden_records', '0003_xref_history_index'),
+        ('golden_records', '0004_ownership_governance'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
