@@ -34,19 +34,26 @@ def steward_roles(user: Any) -> tuple[bool, bool]:
     return cached
 
 
-def steward_view(decide: bool = False) -> Callable:
-    """Login required; 403 without the viewer role, and for actions without the steward role."""
+def steward_view(
+    decide: bool = False, roles: Callable[[Any], tuple[bool, bool]] = steward_roles
+) -> Callable:
+    """Login required; 403 without a reading role, and for actions without a deciding one.
+
+    ``roles`` gives (may read, may decide) for a user: the steward pages use ``steward_roles``,
+    the operations pages (sync/views.py) the same roles plus staff users as readers. The view
+    finds ``request.may_decide`` set, for templates to show or hide the actions.
+    """
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            may_read, may_decide = steward_roles(request.user)
+            may_read, may_decide = roles(request.user)
             if not may_read:
-                raise PermissionDenied("The steward pages need the viewer, steward or admin role.")
+                raise PermissionDenied("These pages need the viewer, steward or admin role.")
             if decide and not may_decide:
-                raise PermissionDenied("Only a data steward (steward or admin role) decides.")
+                raise PermissionDenied("Only a data steward (steward or admin role) does this.")
             request.may_decide = may_decide  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
 

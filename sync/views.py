@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -26,18 +24,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from golden_records.domains import DOMAIN_CHOICES
 from golden_records.history import ChangeOrigin
 from golden_records.models import Channel, SourceSystem
+from stewardship.permissions import steward_roles, steward_view
 from sync import services
 from sync.models import Delivery, DeliveryStatus, SigningSecret, Subscription
 from sync.stats import subscription_figures
 
 log = logging.getLogger(__name__)
 
-ROLE_GROUPS = ("steward", "admin")
 FAILED_ON_DASHBOARD = 20
 FAILED_PER_PAGE = 50
 HISTORY_ROWS = 50
@@ -48,32 +46,16 @@ REPLAYABLE = [DeliveryStatus.DELIVERED, DeliveryStatus.DEAD]
 
 
 def ops_roles(user: Any) -> tuple[bool, bool]:
-    """(may view, may act) for a logged-in user: one query for the group names at most."""
-    if not user.is_active:
-        return False, False
-    if user.is_superuser:
-        return True, True
-    may_act = user.groups.filter(name__in=ROLE_GROUPS).exists()
-    return may_act or user.is_staff, may_act
+    """(may view, may act): the steward roles (viewers read, stewards and admins act), and staff
+    users read too."""
+    may_read, may_decide = steward_roles(user)
+    return may_read or (user.is_active and user.is_staff), may_decide
 
 
 def ops_view(act: bool = False) -> Callable:
-    """Login required (anonymous users go to the login page); 403 for users without the role."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            may_view, may_act = ops_roles(request.user)
-            if not may_view or (act and not may_act):
-                raise PermissionDenied("Propagation operations need the steward or admin role.")
-            request.ops_may_act = may_act  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
+    """Login required (anonymous users go to the login page); 403 without a role, and for
+    actions without the steward or admin role."""
+    return steward_view(decide=act, roles=ops_roles)
 
 
 def _origin(request: HttpRequest, reason: str = "") -> ChangeOrigin:
@@ -104,6 +86,7 @@ def failing_deliveries() -> QuerySet[Delivery]:
     )
 
 
+@require_GET
 @ops_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
     figures = subscription_figures()
@@ -148,6 +131,7 @@ class FailedFilter(forms.Form):
     )
 
 
+@require_GET
 @ops_view()
 def failed(request: HttpRequest) -> HttpResponse:
     form = FailedFilter(request.GET or None)
@@ -166,6 +150,7 @@ def failed(request: HttpRequest) -> HttpResponse:
     return render(request, "sync/failed.html", context)
 
 
+@require_GET
 @ops_view()
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(
@@ -182,6 +167,7 @@ def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sync/delivery.html", context)
 
 
+@require_GET
 @ops_view()
 def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(Subscription.objects.select_related("system"), pk=pk)
@@ -270,7 +256,7 @@ def replay_many(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = ReplayForm(initial={"status": "dead"})
         return render(request, "sync/replay.html", {"form": form})
-    if not request.ops_may_act:  # type: ignore[attr-defined]
+    if not request.may_decide:  # type: ignore[attr-defined]
         raise PermissionDenied("Replaying deliveries needs the steward or admin role.")
     form = ReplayForm(request.POST)
     if not form.is_valid():

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 UI_NAMESPACES = ("stewardship", "sync")
-VIEWER_READS = ("stewardship",)
+VIEWER_READS = ("stewardship", "sync")
 # Routes with their own authentication, tested with it.
 NOT_SESSION_PAGES = {"sync:metrics"}  # bearer token: tests/sync/test_metrics.py
 # Edit forms only an admin opens (the rules they change are shown to everyone on /steward/rules).

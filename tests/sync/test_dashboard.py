@@ -68,8 +68,8 @@ def test_anonymous_users_go_to_the_login_page(client, seeded):
     assert client.get("/accounts/login/").status_code == 200
 
 
-def test_users_without_the_role_get_403(django_user_model, seeded):
-    client = login(django_user_model, "viewer", group="viewer")
+def test_users_without_a_role_get_403(django_user_model, seeded):
+    client = login(django_user_model, "nobody")
     for url in pages(seeded):
         assert client.get(url).status_code == 403, url
     for url, data in actions(seeded):
@@ -78,8 +78,12 @@ def test_users_without_the_role_get_403(django_user_model, seeded):
     assert not Delivery.objects.exclude(replayed_by__in=["", "steward:x"]).exists()
 
 
-def test_staff_users_outside_the_groups_read_but_do_not_act(django_user_model, seeded):
-    client = login(django_user_model, "ops", is_staff=True)
+@pytest.mark.parametrize("who", ["staff", "viewer"])
+def test_staff_users_and_viewers_read_but_do_not_act(django_user_model, seeded, who):
+    if who == "staff":
+        client = login(django_user_model, "ops", is_staff=True)
+    else:
+        client = login(django_user_model, "vic", group="viewer")
     for url in pages(seeded):
         assert client.get(url).status_code == 200, url
     assert b"Replay deliveries" not in client.get("/ops/deliveries").content
