@@ -238,19 +238,35 @@ def set_override(
 
     The value is normalised and validated like a source value. Returns the new version.
     """
+    return set_overrides(domain, golden_id, {attribute: raw_value}, user, reason, channel)
+
+
+def set_overrides(
+    domain: str,
+    golden_id: uuid.UUID,
+    raw_values: Mapping[str, Any],
+    user: Any,
+    reason: str = "",
+    channel: str = "ui",
+) -> int:
+    """Steward values for several attributes at once: one new version of the golden record (one
+    history row, one event for subscribers), not one per attribute. Every value is validated
+    before anything is written. Returns the new version.
+    """
     spec = get_domain(domain)
-    attr = spec.attribute(attribute)
-    canonical = attr.clean(raw_value, {})
-    origin = ChangeOrigin.steward(user, channel=channel, reason=reason or f"override {attribute}")
+    canonical = {name: spec.attribute(name).clean(raw, {}) for name, raw in raw_values.items()}
+    names = ", ".join(sorted(canonical))
+    origin = ChangeOrigin.steward(user, channel=channel, reason=reason or f"override {names}")
     with transaction.atomic():
         _current_golden(domain, golden_id)
         with origin_scope(origin):
-            AttributeOverride.objects.update_or_create(
-                domain=domain,
-                golden_id=golden_id,
-                attribute=attribute,
-                defaults={"value": canonical, "reason": reason, "set_by": user},
-            )
+            for attribute, value in canonical.items():
+                AttributeOverride.objects.update_or_create(
+                    domain=domain,
+                    golden_id=golden_id,
+                    attribute=attribute,
+                    defaults={"value": value, "reason": reason, "set_by": user},
+                )
         return apply_ownership(domain, [golden_id], origin)[golden_id]
 
 
