@@ -41,6 +41,7 @@ from stewardship import approvals
 from stewardship.models import ChangeApproval, StewardDecision
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
+from stewardship.templatetags.records import shortid
 
 PER_PAGE = 50
 BULK_LIMIT = 200
@@ -161,7 +162,7 @@ def _rows(ids: list[int]) -> list[ChangeApproval]:
             parts = [str(values[n]) for n in names if values[n] not in (None, "")]
             labels[values["pk"]] = " · ".join(parts)
     for row in rows:
-        row.label = labels.get(row.golden_id) or str(row.golden_id)[:8]
+        row.label = labels.get(row.golden_id) or shortid(row.golden_id)
         row.attribute_label = _label(row.domain, row.attribute)
     return rows
 
@@ -492,7 +493,8 @@ def record_edit(request: HttpRequest, domain: str, golden_id: uuid.UUID) -> Http
                     f"Applied: {label} is now {outcome.decision.after['value']} "
                     f"(version {outcome.version}), kept as a steward override.",
                 )
-                return redirect("stewardship:record_edit", domain=domain, golden_id=golden_id)
+                # Back to the record, where the new value and the decision show.
+                return redirect("stewardship:record", domain=domain, golden_id=golden_id)
             messages.info(
                 request,
                 f"Proposed {label} = {outcome.approval.proposed_value}: waiting for a second "
