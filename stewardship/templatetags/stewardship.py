@@ -46,12 +46,14 @@ def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
         "records_on": page in RECORD_PAGES,
         "approvals_count": _pending_approvals(context) if may_read else None,
         "approvals_on": page in APPROVAL_PAGES,
+        "rules_on": page in RULE_PAGES,
     }
 
 
 # The edit page belongs to the record (it is reached from it and returns to it).
 RECORD_PAGES = frozenset({"records", "record", "unmerge", "record_edit"})
 APPROVAL_PAGES = frozenset({"approvals", "approval", "approval_bulk", "approval_decide"})
+RULE_PAGES = frozenset({"rules", "ownership-rule", "match-thresholds"})
 
 
 def _pending_approvals(context: dict[str, Any]) -> int:
