@@ -321,3 +321,39 @@ class TestNavigation:
             assert entries["approvals"][1] == "1", url
             assert entries["exceptions"][1] == "1", url
             assert "rules" in entries and "records" in entries, url
+
+
+class TestDecisionNoticesLinkTheRecord:
+    def messages_of(self, response) -> str:
+        text = response.content.decode()
+        return text[text.index('class="messages"') :][:800]
+
+    def test_a_merge_from_the_review_page(self, alice):
+        review = factories.pair(6)
+        response = client_for(alice).post(
+            reverse("stewardship:decide", args=[review.pk]), {"decision": "merge"}, follow=True
+        )
+        decision = StewardDecision.objects.get(action="merge")
+        notice = self.messages_of(response)
+        assert f"Merged review {review.pk}" in notice
+        assert f'href="{record_url("customer", decision.golden_id)}"' in notice
+
+    def test_a_reject_from_the_review_page(self, alice):
+        review = factories.pair(7)
+        response = client_for(alice).post(
+            reverse("stewardship:decide", args=[review.pk]), {"decision": "reject"}, follow=True
+        )
+        notice = self.messages_of(response)
+        assert f"Marked as not a match: review {review.pk}" in notice
+        assert f'href="{record_url("customer", review.source_record.golden_id)}"' in notice
+
+    def test_an_approval_from_the_approval_page(self, acme, alice):
+        change = ChangeApproval.objects.get()
+        response = client_for(alice).post(
+            reverse("stewardship:approval_decide", args=[change.pk]),
+            {"decision": "approve"},
+            follow=True,
+        )
+        notice = self.messages_of(response)
+        assert f"Approved change {change.pk}" in notice
+        assert f'href="{record_url("customer", acme.pk)}"' in notice
