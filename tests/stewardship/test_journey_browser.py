@@ -14,6 +14,7 @@ from stewardship import approvals
 from stewardship.models import StewardDecision
 from tests.helpers import put
 from tests.stewardship import factories
+from tests.stewardship.test_approvals_browser import seed_rules
 from tests.stewardship.test_browser import login, shot
 
 pytestmark = [
@@ -27,12 +28,16 @@ pytestmark = [
 def data(api):
     """Six open match reviews; bob's four-eyes credit-limit edit waiting on the first review's
     record; one data-quality exception."""
+    seed_rules()  # a transactional test's flush empties the migrated rules (four-eyes flags)
     reviews = factories.realistic()
     factories.user("stella", "steward")
     bob = factories.user("bob", "steward")
     first = max(reviews, key=lambda r: r.probability)
     golden_id = first.source_record.golden_id
-    approvals.propose_edit("customer", golden_id, "credit_limit", "40000", bob, "new contract")
+    proposed = approvals.propose_edit(
+        "customer", golden_id, "credit_limit", "40000", bob, "new contract"
+    )
+    assert not proposed.applied  # four-eyes: waits for a second steward
     response = put(api["erp"], "erp", "customer", "C-9", {"name": "Initech", "country": "Germanyy"})
     assert response.status_code == 400
     return first
