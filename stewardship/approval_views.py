@@ -23,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from golden_records.attributes import Reference
@@ -41,6 +42,7 @@ from stewardship import approvals
 from stewardship.models import ChangeApproval, StewardDecision
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
+from stewardship.templatetags.records import shortid
 
 PER_PAGE = 50
 BULK_LIMIT = 200
@@ -161,7 +163,7 @@ def _rows(ids: list[int]) -> list[ChangeApproval]:
             parts = [str(values[n]) for n in names if values[n] not in (None, "")]
             labels[values["pk"]] = " · ".join(parts)
     for row in rows:
-        row.label = labels.get(row.golden_id) or str(row.golden_id)[:8]
+        row.label = labels.get(row.golden_id) or shortid(row.golden_id)
         row.attribute_label = _label(row.domain, row.attribute)
     return rows
 
@@ -415,9 +417,9 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
     _, following = _neighbours(form, approval)
     try:
         if decision == approvals.APPROVE:
-            approvals.approve_change(approval.pk, request.user, note)
+            audit = approvals.approve_change(approval.pk, request.user, note)
         elif decision == approvals.REJECT:
-            approvals.reject_change(approval.pk, request.user, note)
+            audit = approvals.reject_change(approval.pk, request.user, note)
         else:
             raise StewardshipError("invalid_decision", "Approve or reject.")
     except approvals.ApprovalAlreadyDecided as exc:
@@ -427,12 +429,23 @@ def approval_decide(request: HttpRequest, approval_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(_approval_url(approval.pk, query))
     label = _label(approval.domain, approval.attribute)
+    record = reverse("stewardship:record", args=[approval.domain, audit.golden_id])
     if decision == approvals.APPROVE:
-        messages.success(
-            request, f"Approved change {approval.pk}: {label} is now {approval.proposed_value}."
+        outcome = format_html(
+            'Approved change {}: {} of <a href="{}">the record</a> is now {}.',
+            approval.pk,
+            label,
+            record,
+            approval.proposed_value,
         )
     else:
-        messages.success(request, f"Rejected change {approval.pk}: {label} stays as it was.")
+        outcome = format_html(
+            'Rejected change {}: {} of <a href="{}">the record</a> stays as it was.',
+            approval.pk,
+            label,
+            record,
+        )
+    messages.success(request, outcome)
     return redirect(_approval_url(following, query) if following else _queue_url(query))
 
 
@@ -492,7 +505,8 @@ def record_edit(request: HttpRequest, domain: str, golden_id: uuid.UUID) -> Http
                     f"Applied: {label} is now {outcome.decision.after['value']} "
                     f"(version {outcome.version}), kept as a steward override.",
                 )
-                return redirect("stewardship:record_edit", domain=domain, golden_id=golden_id)
+                # Back to the record, where the new value and the decision show.
+                return redirect("stewardship:record", domain=domain, golden_id=golden_id)
             messages.info(
                 request,
                 f"Proposed {label} = {outcome.approval.proposed_value}: waiting for a second "

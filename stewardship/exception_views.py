@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from golden_records.domains import DOMAIN_CHOICES, get_domain
@@ -39,6 +40,7 @@ from stewardship.exceptions import (
 )
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
+from stewardship.templatetags.records import shortid
 
 PER_PAGE = 50
 State = RejectedRecord.State
@@ -317,8 +319,15 @@ def resubmit(request: HttpRequest, rejected_id: int) -> HttpResponse:
     record = outcome.record
     messages.success(
         request,
-        f"Resubmitted exception #{rejected.pk}: {record.action} "
-        f"{rejected.domain} {str(record.golden_id)[:8]}.",
+        format_html(
+            'Resubmitted exception #{}: {} {} golden record <a href="{}" title="{}">{}</a>.',
+            rejected.pk,
+            record.action,
+            rejected.domain,
+            reverse("stewardship:record", args=[rejected.domain, record.golden_id]),
+            record.golden_id,
+            shortid(record.golden_id),
+        ),
     )
     return redirect(_detail_url(rejected.pk, query))
 

@@ -76,6 +76,7 @@ def _audit(
     return StewardDecision.objects.create(
         rejected_record=rejected,
         domain=rejected.domain,
+        golden_id=rejected.golden_id,  # a resubmit's record: its decision shows on it
         action=action,
         actor=user,
         actor_name=user.get_username(),

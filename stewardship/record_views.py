@@ -102,6 +102,8 @@ def record_detail(request: HttpRequest, domain: str, golden_id: uuid.UUID) -> Ht
     rows, hidden, discrepancy_count = records.attribute_rows(obj, sources, overrides)
     merged_ids = records.merged_from(obj)
     entries, more_history = records.history(obj)
+    reviews = records.open_reviews(obj)
+    pending = records.pending_approvals(obj, merged_ids)
     can_split = (
         request.may_decide and obj.record_status == GoldenStatus.ACTIVE and len(sources) >= 2
     )
@@ -115,7 +117,9 @@ def record_detail(request: HttpRequest, domain: str, golden_id: uuid.UUID) -> Ht
         "sources": sources,
         "merged_from": merged_ids,
         "hierarchy": records.hierarchy(obj),
-        "reviews": records.open_reviews(obj),
+        "reviews": reviews,
+        "approvals": pending,
+        "task_count": len(reviews) + len(pending),
         "deliveries": records.deliveries(obj),
         "history": entries,
         "more_history": more_history,

@@ -51,7 +51,7 @@ from golden_records.services import MergeError, load_strategies, unmerge
 from golden_records.survivorship import OverrideView, SourceView, survive
 from golden_records.values import golden_attributes
 from matching.models import MatchReview, ReviewStatus
-from stewardship.models import StewardDecision
+from stewardship.models import ChangeApproval, StewardDecision
 from stewardship.services import StewardshipError
 from sync.models import Delivery, Subscription
 
@@ -475,6 +475,26 @@ def open_reviews(obj: GoldenRecord) -> list[MatchReview]:
         .defer("source_record__payload", "candidate_record__payload")
         .order_by("-probability", "id")[:LIMIT]
     )
+
+
+def pending_approvals(obj: GoldenRecord, also: list[uuid.UUID]) -> list[ChangeApproval]:
+    """Change approvals waiting on this record (or on an id merged into it, which approving
+    applies to this survivor), oldest first: one query."""
+    spec = get_domain(obj.domain.name)
+    pending = list(
+        ChangeApproval.objects.filter(
+            domain=obj.domain.name,
+            golden_id__in=[obj.pk, *also],
+            state=ChangeApproval.State.PENDING,
+        )
+        .select_related("system", "source_record")
+        .defer("source_record__payload")
+        .order_by("created_at", "id")[:LIMIT]
+    )
+    for approval in pending:
+        attribute = spec.attributes_by_name.get(approval.attribute)
+        approval.attribute_label = attribute.verbose_name if attribute else approval.attribute
+    return pending
 
 
 @dataclass

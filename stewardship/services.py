@@ -73,10 +73,16 @@ def _audit(
     after: Mapping[str, Any],
     note: str = "",
     bulk: bool = False,
+    golden_ids: tuple[uuid.UUID | None, uuid.UUID | None] = (None, None),
 ) -> StewardDecision:
+    """``golden_ids``: the golden record decided on and the other one (the merged-away record,
+    or the candidate's record of a rejected pair), so the decision shows on both records."""
+    golden_id, related_golden_id = golden_ids
     return StewardDecision.objects.create(
         review=review,
         domain=review.domain,
+        golden_id=golden_id,
+        related_golden_id=related_golden_id if related_golden_id != golden_id else None,
         action=action,
         actor=user,
         actor_name=user.get_username(),
@@ -130,6 +136,7 @@ def decide_review(
             raise StewardshipError(exc.code, str(exc)) from exc
         if decision == MERGE:
             survivor = resolve_golden_id(review.domain, mine)
+            golden_ids = (survivor, theirs if survivor == mine else mine)
             current = golden_attributes(model.objects.get(pk=survivor))
             overrides: dict[str, Any] = {}
             for name, value in (keep or {}).items():
@@ -160,7 +167,8 @@ def decide_review(
         else:
             remembered = NeverMatch.objects.filter(reason=f"match review {review.pk}").count()
             after = {"status": resolved.status, "never_match_pairs": remembered}
-        return _audit(review, decision, user, before, after, note, bulk)
+            golden_ids = (mine, theirs)
+        return _audit(review, decision, user, before, after, note, bulk, golden_ids)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
 from matching.models import MatchReview, ReviewStatus
@@ -188,7 +189,7 @@ def decide(request: HttpRequest, review_id: int) -> HttpResponse:
     keep = preview.chosen_values(review, request.POST) if decision == MERGE else {}
     _, following = queue.neighbours(form, request.user, review)
     try:
-        services.decide_review(
+        audit = services.decide_review(
             review.pk, decision, request.user, request.POST.get("note", ""), keep
         )
     except services.AlreadyDecided as exc:
@@ -197,9 +198,22 @@ def decide(request: HttpRequest, review_id: int) -> HttpResponse:
     except services.StewardshipError as exc:
         messages.error(request, exc.message)
         return redirect(_review_url(review.pk, query))
-    label = "Merged" if decision == MERGE else "Marked as not a match:"
-    extra = f" ({len(keep)} value{'s' if len(keep) != 1 else ''} chosen)" if keep else ""
-    messages.success(request, f"{label} review {review.pk}{extra}.")
+    record = reverse("stewardship:record", args=[review.domain, audit.golden_id])
+    if decision == MERGE:
+        chosen = f" ({len(keep)} value{'s' if len(keep) != 1 else ''} chosen)" if keep else ""
+        outcome = format_html(
+            'Merged review {}{} into <a href="{}">the surviving golden record</a>.',
+            review.pk,
+            chosen,
+            record,
+        )
+    else:
+        outcome = format_html(
+            'Marked as not a match: review {} (<a href="{}">open the record</a>).',
+            review.pk,
+            record,
+        )
+    messages.success(request, outcome)
     return redirect(_review_url(following, query) if following else _queue_url(query))
 
 

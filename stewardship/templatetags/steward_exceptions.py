@@ -1,4 +1,5 @@
-"""Navigation entries of the data-quality exceptions queue (with its count) and the rules page."""
+"""Navigation entry of the data-quality exceptions queue (with its count). The "Rules" entry
+follows "Records" in stewardship/_nav.html (``steward_nav``)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,11 @@ from stewardship.permissions import steward_roles
 register = template.Library()
 
 EXCEPTION_PAGES = ("exceptions", "exception")
-RULE_PAGES = ("rules", "ownership-rule", "match-thresholds")
 
 
 @register.inclusion_tag("stewardship/exceptions/_nav.html", takes_context=True)
 def exceptions_nav(context: dict[str, Any]) -> dict[str, Any]:
-    """ "Exceptions" with the number of open ones (one count query), and "Rules"."""
+    """ "Exceptions" with the number of open ones (one count query)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     may_read = bool(user) and steward_roles(user)[0]
@@ -31,5 +31,4 @@ def exceptions_nav(context: dict[str, Any]) -> dict[str, Any]:
         "show": may_read,
         "count": count,
         "on_exceptions": page in EXCEPTION_PAGES,
-        "on_rules": page in RULE_PAGES,
     }

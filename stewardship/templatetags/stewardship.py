@@ -37,20 +37,23 @@ def steward_nav(context: dict[str, Any]) -> dict[str, Any]:
                 status=ReviewStatus.OPEN,
             ).count()
     match = getattr(request, "resolver_match", None)
-    in_records = bool(match and match.url_name in ("records", "record", "unmerge"))
-    in_approvals = bool(match and match.url_name in APPROVAL_PAGES)
+    page = match.url_name if match and match.namespace == "stewardship" else ""
     return {
         "request": request,  # for the entries _nav.html includes (steward_exceptions)
         "show": may_read,
         "count": count,
-        "on": bool(match and match.namespace == "stewardship" and match.url_name in REVIEW_PAGES),
-        "records_on": in_records,
+        "on": page in REVIEW_PAGES,
+        "records_on": page in RECORD_PAGES,
         "approvals_count": _pending_approvals(context) if may_read else None,
-        "approvals_on": in_approvals,
+        "approvals_on": page in APPROVAL_PAGES,
+        "rules_on": page in RULE_PAGES,
     }
 
 
-APPROVAL_PAGES = frozenset({"approvals", "approval", "approval_bulk", "record_edit"})
+# The edit page belongs to the record (it is reached from it and returns to it).
+RECORD_PAGES = frozenset({"records", "record", "unmerge", "record_edit"})
+APPROVAL_PAGES = frozenset({"approvals", "approval", "approval_bulk", "approval_decide"})
+RULE_PAGES = frozenset({"rules", "ownership-rule", "match-thresholds"})
 
 
 def _pending_approvals(context: dict[str, Any]) -> int:
