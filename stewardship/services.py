@@ -2,9 +2,9 @@
 
 ``decide_review`` answers a review through ``matching.reviews.resolve_review`` (merge, or never
 match on reject); on a merge, the values the steward chose instead of survivorship's become
-steward overrides (``set_override``) in the same transaction. ``defer_review``,
-``assign_review`` and ``comment_review`` keep the steward's own bookkeeping. Each writes a
-``StewardDecision`` naming who, when, what, before and after.
+steward overrides (``set_overrides``: one version for all) in the same transaction.
+``defer_review``, ``assign_review`` and ``comment_review`` keep the steward's own bookkeeping.
+Each writes a ``StewardDecision`` naming who, when, what, before and after.
 
 Two stewards deciding the same review: the review row is locked first; the second finds it
 decided and gets ``AlreadyDecided`` naming who decided it and when. Nothing is applied twice.
@@ -24,7 +24,7 @@ from golden_records.attributes import Reference
 from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin
 from golden_records.models import GOLDEN_MODELS, Channel, SourceRecord
-from golden_records.services import MergeError, resolve_golden_id, set_override
+from golden_records.services import MergeError, resolve_golden_id, set_overrides
 from golden_records.values import golden_attributes
 from matching.models import MatchReview, NeverMatch, ReviewStatus
 from matching.reviews import MERGE, REJECT, ReviewError, resolve_review
@@ -143,18 +143,18 @@ def decide_review(
                 attribute = spec.attributes_by_name.get(name)
                 if attribute is None or isinstance(attribute, Reference):
                     raise StewardshipError("invalid_attribute", f"No attribute {name!r} to keep.")
-                if value == current.get(name):
-                    continue
-                set_override(
+                if value != current.get(name):
+                    overrides[name] = value
+            if overrides:
+                # One new version for all the chosen values: one event for each subscriber.
+                set_overrides(
                     review.domain,
                     survivor,
-                    name,
-                    value,
+                    overrides,
                     user,
                     reason=f"chosen when merging match review {review.pk}",
                     channel=Channel.UI,
                 )
-                overrides[name] = value
             obj = model.objects.get(pk=survivor)
             after = {
                 "status": resolved.status,

@@ -14,6 +14,7 @@ from golden_records.services.ownership import (
     load_strategies,
     preview_merge,
     set_override,
+    set_overrides,
 )
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "preview_merge",
     "resolve_golden_id",
     "set_override",
+    "set_overrides",
     "unmerge",
 ]

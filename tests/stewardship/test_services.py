@@ -74,11 +74,26 @@ class TestMerge:
         assert decision.after["overrides"] == {"name": "Northwind Traders 2"}  # city: same
         assert survivor.lineage["name"]["rule"] == "override"
 
+    def test_several_chosen_values_make_one_new_version(self, alice):
+        review = factories.pair(4)
+        _, erp_golden = goldens(review)
+        decision = services.decide_review(
+            review.pk, "merge", alice, keep={"name": "Chosen Name", "segment": "Chosen segment"}
+        )
+        assert set(decision.after["overrides"]) == {"name", "segment"}
+        survivor = Customer.objects.get(pk=erp_golden)
+        chosen = survivor.history.filter(history_change_reason__startswith="chosen when merging")
+        assert chosen.count() == 1  # one version for both values, not one each
+        row = chosen.get()
+        assert (row.history_user, row.version) == (alice, survivor.version)
+        assert set(row.changed_fields) == {"name", "segment"}
+        assert AttributeOverride.objects.filter(golden_id=erp_golden).count() == 2
+
     def test_a_failing_override_rolls_the_merge_back(self, alice):
         review = factories.pair(3)
         crm_golden, _ = goldens(review)
         with (
-            mock.patch.object(services, "set_override", side_effect=RuntimeError("boom")),
+            mock.patch.object(services, "set_overrides", side_effect=RuntimeError("boom")),
             pytest.raises(RuntimeError),
         ):
             services.decide_review(review.pk, "merge", alice, keep={"name": "Other"})
