@@ -43,6 +43,7 @@ from stewardship.models import ChangeApproval, StewardDecision
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
 from stewardship.templatetags.records import shortid
+from stewardship.views import BulkSelectionForm
 
 PER_PAGE = 50
 BULK_LIMIT = 200
@@ -213,17 +214,10 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "stewardship/approvals/queue.html", context)
 
 
-class BulkForm(forms.Form):
+class BulkForm(BulkSelectionForm):
     action = forms.ChoiceField(
         choices=[(approvals.APPROVE, "approve"), (approvals.REJECT, "reject")]
     )
-    ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
-    note = forms.CharField(max_length=500, required=False)
-    back = forms.CharField(max_length=1000, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if v.isdigit()]
 
 
 @require_POST

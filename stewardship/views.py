@@ -80,8 +80,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "stewardship/queue.html", context)
 
 
-class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[(MERGE, "merge"), (REJECT, "not a match")])
+class BulkSelectionForm(forms.Form):
+    """A queue's bulk action: the selected ids, a note, the queue to go back to. Subclasses
+    declare ``action`` with their choices."""
+
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
     note = forms.CharField(max_length=500, required=False)
     back = forms.CharField(max_length=1000, required=False)
@@ -89,6 +91,10 @@ class BulkForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if v.isdigit()]
+
+
+class BulkForm(BulkSelectionForm):
+    action = forms.ChoiceField(choices=[(MERGE, "merge"), (REJECT, "not a match")])
 
 
 @require_POST
