@@ -6,7 +6,9 @@ server (gunicorn) on a free local port, creates source systems and tokens, and P
 in batches of 1,000 from CLIENTS concurrent clients. 70% of the records come from ERP as new
 customers; 30% from CRM, which carry the DUNS number of an ERP customer and so link to it
 (`linked`), and half of those also send a conflicting credit limit (a non-owner's value).
-It prints records/s per database and the actions the hub reported.
+It prints records/s per database and the actions the hub reported, then sends every batch a
+second time, as a nightly full extract would (all ``unchanged``), and prints that rate too
+(``--no-resend`` skips it).
 
 That default data set (``--data adversarial``) is hard on the matcher on purpose: 70,000
 distinct customers drawn from 15 x 10 x 5 names, 6 towns and 3 street names, so every blocking
@@ -159,6 +161,7 @@ def run(
     records: dict[str, list[dict]],
     clients: int,
     interleave: bool = False,
+    resend_too: bool = True,
 ) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"mdm-bench-{database}-"))
     env = {
@@ -222,24 +225,38 @@ def run(
             ]
         else:
             jobs = [job for batches in per_system for job in batches]
-        actions: Counter = Counter()
-        started = time.perf_counter()
-        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-            for result in pool.map(lambda job: post(*job), jobs):
-                actions.update(r["action"] for r in result["results"])
-        elapsed = time.perf_counter() - started
+        elapsed, actions = send(jobs, clients)
+        # The same records again, as a nightly full extract sends them: all unchanged.
+        resend = send(jobs, clients) if resend_too else None
     finally:
         server.terminate()
         server.wait()
         shutil.rmtree(workdir, ignore_errors=True)
     total = sum(len(rows) for rows in records.values())
-    return {
+    result = {
         "database": database,
         "records": total,
         "seconds": elapsed,
         "records_per_s": total / elapsed,
         "actions": dict(actions),
     }
+    if resend is not None:
+        result["resend"] = {
+            "seconds": resend[0],
+            "records_per_s": total / resend[0],
+            "actions": dict(resend[1]),
+        }
+    return result
+
+
+def send(jobs: list[tuple[str, str, bytes]], clients: int) -> tuple[float, Counter]:
+    """POST every batch from ``clients`` concurrent clients: (seconds, actions reported)."""
+    actions: Counter = Counter()
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        for result in pool.map(lambda job: post(*job), jobs):
+            actions.update(r["action"] for r in result["results"])
+    return time.perf_counter() - started, actions
 
 
 def fresh_pg_database(admin_url: str, name: str) -> str:
@@ -266,6 +283,11 @@ def main() -> None:
         help="adversarial: few distinct names and addresses (the default, see above); "
         "realistic: bench/generate.py's customers",
     )
+    parser.add_argument(
+        "--no-resend",
+        action="store_true",
+        help="skip the second pass that sends every record again unchanged",
+    )
     args = parser.parse_args()
     realistic = args.data == "realistic"
     records = make_realistic_records(args.records) if realistic else make_records(args.records)
@@ -279,7 +301,14 @@ def main() -> None:
             url = fresh_pg_database(args.pg_url, "mdm_bench_ingest")
         else:
             raise SystemExit(f"unknown database {database!r}")
-        result = run(database, url, records, args.clients, interleave=realistic)
+        result = run(
+            database,
+            url,
+            records,
+            args.clients,
+            interleave=realistic,
+            resend_too=not args.no_resend,
+        )
         results.append(result)
         print(
             f"{database:9s} {args.data:11s} {result['records']:>7,} records in "
@@ -287,6 +316,14 @@ def main() -> None:
             f"{result['records_per_s']:7,.0f} records/s   actions {result['actions']}",
             flush=True,
         )
+        if "resend" in result:
+            again = result["resend"]
+            print(
+                f"{database:9s} {'resent':11s} {result['records']:>7,} records in "
+                f"{again['seconds']:7.1f} s = {again['records_per_s']:7,.0f} records/s   "
+                f"actions {again['actions']}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

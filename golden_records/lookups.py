@@ -8,6 +8,8 @@ the plain ``IN``.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Field, ForeignObject, Lookup
@@ -31,4 +33,24 @@ class AnyOf(Lookup):
         values = [field.get_db_prep_value(v, connection, prepared=False) for v in self.rhs]
         db_type = field.db_type(connection)
         cast = {"bigserial": "bigint", "serial": "integer"}.get(db_type, db_type)
-        return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, values]
+        return f"{lhs} = ANY(%s::{cast}[])", [*lhs_params, array_literal(values)]
+
+
+def array_literal(values: Iterable[Any]) -> str:
+    """``values`` as one PostgreSQL array literal, for an ``%s::type[]`` parameter.
+
+    psycopg dumps a list parameter element by element in Python (a quoting regular expression
+    per string); for the thousands of ids of a batch, building the literal with one ``join``
+    is several times faster. Each element is double-quoted with ``\\`` and ``"`` escaped, so
+    any text survives; ``None`` is NULL.
+    """
+    return "{" + ",".join(_element(v) for v in values) + "}"
+
+
+def _element(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, int | uuid.UUID) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from golden_records.lookups import array_literal
 from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord, SourceSystem
 
 GOLDEN = "golden"
@@ -210,7 +211,7 @@ def _keys_cte(pairs: Sequence[tuple[str, str]]) -> tuple[str, list[object]]:
     if _pg():
         return (
             "WITH k(code, sid) AS (SELECT * FROM unnest(%s::text[], %s::text[]))",
-            [[p[0] for p in pairs], [p[1] for p in pairs]],
+            [array_literal(p[0] for p in pairs), array_literal(p[1] for p in pairs)],
         )
     values = ", ".join(["(%s, %s)"] * len(pairs))
     return f"WITH k(code, sid) AS (VALUES {values})", [v for p in pairs for v in p]
@@ -218,7 +219,7 @@ def _keys_cte(pairs: Sequence[tuple[str, str]]) -> tuple[str, list[object]]:
 
 def _in_uuids(column: str, ids: Sequence[uuid.UUID]) -> tuple[str, list[object]]:
     if _pg():
-        return f"{column} = ANY(%s::uuid[])", [list(ids)]
+        return f"{column} = ANY(%s::uuid[])", [array_literal(ids)]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", [i.hex for i in ids]
 
 
@@ -282,7 +283,7 @@ def _xrefs_of(domain: str, golden_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, l
                                       OFFSET 0) x
                   JOIN {system_table} s ON s.id = x.system_id
                   ORDER BY x.linked_at, x.id"""
-        params: list[object] = [ids, domain]
+        params: list[object] = [array_literal(ids), domain]
     else:
         where, in_params = _in_uuids("x.golden_id", ids)
         sql = f"""SELECT {columns}

@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 from django.db import connection
 
+from golden_records.lookups import array_literal
 from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from matching.blocking import blocking_keys
 from matching.comparators import MULTI_FEATURE
@@ -102,6 +104,51 @@ def features_of(rules: RuleSet, canonical: dict[str, Any]) -> Features:
     return extract(rules.attributes, {k: v for k, v in canonical.items() if v is not None})
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a read could not have seen, from PostgreSQL's ``pg_current_snapshot``: rows whose
+    writing transaction was not finished before the oldest one still running then (``xmin``).
+
+    Rows of transactions older than ``xmin`` were committed (or rolled back) before the read;
+    newer ones may have been in progress. The snapshot's list of running transactions would
+    narrow this down, but it holds top-level ids only and a row written inside a savepoint
+    carries its subtransaction's id, so every id from ``xmin`` on counts as possibly unseen,
+    except the reading transaction's own (``own``).
+    """
+
+    xmin: int
+    own: int | None
+
+    @classmethod
+    def current(cls) -> Snapshot | None:
+        if connection.vendor != "postgresql":
+            return None  # SQLite: one write transaction at a time, every read sees all
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text, "
+                "pg_current_xact_id_if_assigned()::text"
+            )
+            xmin, own = cursor.fetchone()
+        return cls(int(xmin), int(own) if own else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"xmin": self.xmin, "own": self.own}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Snapshot:
+        own = data.get("own")
+        return cls(int(data["xmin"]), int(own) if own is not None else None)
+
+    def saw(self, xmin: int) -> bool:
+        """Whether the read surely saw a row written by transaction ``xmin`` (a row's 32-bit
+        ``xmin`` column; the snapshot's ids are 64-bit: compared modulo 2**32)."""
+        if xmin < 3:  # bootstrap and frozen rows: committed long ago
+            return True
+        if self.own is not None and xmin == self.own % 2**32:
+            return True
+        return (xmin - self.xmin % 2**32) % 2**32 >= 2**31  # older than the oldest running
+
+
 @dataclass
 class CandidateScore:
     golden_id: uuid.UUID
@@ -143,6 +190,7 @@ class OnlineMatcher:
         self._details: PairDetails | None = None
         self.scored: dict[int, list[tuple[uuid.UUID, float]]] = defaultdict(list)
         """Every stored candidate scored per record: (golden id, probability)."""
+        self.snapshot: Snapshot | None = None
 
     # -- preparation: one round of queries and one vectorised scoring for the batch -------------
 
@@ -237,6 +285,9 @@ class OnlineMatcher:
         limit = min(self.rules.max_block_size, ONLINE_BLOCK_LIMIT)
         saturated = _saturated_keys(self.rules)
         wanted = {k for keys in self.keys for k in keys} - saturated
+        # What this read cannot see (batches not committed yet): matching.catch_up looks there
+        # once this batch has committed.
+        self.snapshot = Snapshot.current()
         found = _rows_under_keys(sorted(wanted), limit + 1)
         by_key: dict[int, list[int]] = defaultdict(list)
         for key, record_id in found:
@@ -378,7 +429,7 @@ def _rows_under_keys(keys: Sequence[int], limit: int) -> list[tuple[int, int]]:
                 f"SELECT k.key, b.source_record_id FROM unnest(%s::bigint[]) AS k(key) "
                 f"CROSS JOIN LATERAL (SELECT source_record_id FROM {table} "
                 f"WHERE key = k.key LIMIT %s) AS b",
-                [list(keys), limit],
+                [array_literal(keys), limit],
             )
             return cursor.fetchall()
         for start in range(0, len(keys), 400):
@@ -424,11 +475,12 @@ def _profiles(
                 f"SELECT p.source_record_id, s.golden_id, {selected} FROM {profile} p "
                 f"JOIN {source} s ON s.id = p.source_record_id "
                 "WHERE p.source_record_id = ANY(%s::bigint[])",
-                [*params, list(record_ids)],
+                [*params, array_literal(record_ids)],
             )
             # Django's connection hands jsonb over as text (its JSONField parses it).
             return {
-                r: (g, json.loads(f) if isinstance(f, str) else f) for r, g, f in cursor.fetchall()
+                r: (g, orjson.loads(f) if isinstance(f, str) else f)
+                for r, g, f in cursor.fetchall()
             }
     rows = MatchProfile.objects.filter(source_record_id__in=record_ids).values_list(
         "source_record_id", "source_record__golden_id", "features"
@@ -445,7 +497,7 @@ def _active_goldens(golden_ids: set[uuid.UUID], domain: str) -> set[uuid.UUID]:
             cursor.execute(
                 f"SELECT golden_id FROM {connection.ops.quote_name(model._meta.db_table)} "
                 "WHERE golden_id = ANY(%s::uuid[]) AND record_status = %s",
-                [list(golden_ids), GoldenStatus.ACTIVE],
+                [array_literal(golden_ids), GoldenStatus.ACTIVE],
             )
             return {row[0] for row in cursor.fetchall()}
     return set(

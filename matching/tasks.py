@@ -1,14 +1,23 @@
 """Background work of the matching app: dedupe runs, shard by shard.
 
 Tasks take ids, keep their state in the database (DedupeRun, DedupeShard) and are safe to run
-twice: a shard that has finished is not run again, an applied run is not applied again.
+twice: a shard that has finished is not run again, an applied run is not applied again; a
+catch-up match leaves alone the pairs it merged or raised a review for.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from celery import shared_task
 
 from matching import dedupe
+
+if TYPE_CHECKING:
+    from matching.online import Snapshot
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="matching.dedupe_shard", acks_late=True)
@@ -25,3 +34,21 @@ def start_dedupe(run_id: int, shards: int) -> None:
     """Enqueue the run's first phase; the last shard of each phase enqueues the next."""
     for shard in range(shards):
         dedupe_shard.delay(run_id, dedupe.INDEX, shard)
+
+
+@shared_task(name="matching.catch_up", acks_late=True)
+def catch_up(domain: str, record_ids: list[int], snapshot: dict | None) -> dict[str, int]:
+    from matching.catch_up import catch_up as run
+    from matching.online import Snapshot
+
+    return run(domain, record_ids, Snapshot.from_dict(snapshot) if snapshot else None)
+
+
+def enqueue_catch_up(domain: str, record_ids: list[int], snapshot: Snapshot) -> None:
+    """After a batch commits: match its new records against what its read could not see
+    (matching.catch_up). A broker that is down loses only this check; the ``dedupe`` command
+    finds such pairs too."""
+    try:
+        catch_up.delay(domain, record_ids, snapshot.as_dict())
+    except Exception:
+        logger.warning("Could not enqueue the catch-up match of %s new records", len(record_ids))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from golden_records.lookups import array_literal
 from golden_records.models import IngestLock
 
 
@@ -30,8 +31,9 @@ def lock_entities(names: Iterable[str]) -> None:
         cursor.execute(
             f"INSERT INTO {table} (key) SELECT k FROM unnest(%s::bigint[]) AS k ORDER BY k "
             "ON CONFLICT DO NOTHING",
-            [keys],
+            [array_literal(keys)],
         )
         cursor.execute(
-            f"SELECT key FROM {table} WHERE key = ANY(%s::bigint[]) ORDER BY key FOR UPDATE", [keys]
+            f"SELECT key FROM {table} WHERE key = ANY(%s::bigint[]) ORDER BY key FOR UPDATE",
+            [array_literal(keys)],
         )

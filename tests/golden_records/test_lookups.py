@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from golden_records.history import ChangeOrigin
+from golden_records.lookups import array_literal
 from golden_records.models import GOLDEN_MODELS, SourceRecord
 from golden_records.services import ingest_batch
 from tests.conftest import make_system
@@ -52,3 +53,51 @@ def test_any_sends_one_parameter_on_postgresql(records):
         assert "= ANY(" in sql and " IN (" not in sql
     else:
         assert " IN (" in sql
+
+
+AWKWARD_TEXT = [
+    "plain",
+    'quo"te',
+    "back\\slash",
+    "com,ma",
+    "{brace}",
+    " spaced ",
+    "NULL",
+    "",
+    "é✓",
+    "it's",
+    "tab\there",
+]
+
+
+def test_any_finds_source_ids_with_any_characters():
+    outcome = ingest_batch(
+        make_system("erp"),
+        "customer",
+        [{"source_id": sid, "name": f"Company {i}"} for i, sid in enumerate(AWKWARD_TEXT)],
+        "reject_failed",
+        ChangeOrigin.command("test"),
+    )
+    stored = list(SourceRecord.objects.values_list("source_id", flat=True))
+    assert {'quo"te', "back\\slash", "com,ma", "{brace}", "NULL", "it's"} <= set(stored)
+    assert len(stored) == sum(1 for r in outcome.records if r.ok)
+    found = SourceRecord.objects.filter(source_id__any=stored).values_list("source_id", flat=True)
+    assert sorted(found) == sorted(stored)
+    assert not SourceRecord.objects.filter(source_id__any=['quo"te ', "back\\\\slash"]).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "values, cast",
+    [
+        ([*AWKWARD_TEXT, None], "text"),
+        ([0, -1, 2**62, None], "bigint"),
+        ([uuid.uuid4(), uuid.uuid4()], "uuid"),
+        ([], "text"),
+    ],
+)
+def test_array_literal_reads_back_as_the_same_values(values, cast):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT %s::{cast}[]", [array_literal(values)])
+        (back,) = cursor.fetchone()
+    assert back == values

@@ -1,0 +1,44 @@
+"""JSON encoding for the ingest hot path: orjson, with the standard library's exact semantics.
+
+Encoding the JSON columns of a 1,000-record batch (source payloads, canonical attributes,
+lineage, history rows, match explanations) with ``json.dumps`` took about a third of the time
+the batch spent writing rows. orjson encodes the same values several times faster. Values orjson
+does not encode natively (decimals, datetimes: their form is the field encoder's, e.g.
+DjangoJSONEncoder's millisecond datetimes) go through the encoder's own ``default``, and
+anything orjson refuses (integers beyond 64 bits, say) falls back to ``json.dumps``, so the
+stored document is the one ``json.dumps`` would have produced, byte for byte up to whitespace
+and ``\\u`` escapes, which PostgreSQL's jsonb does not keep anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+@cache
+def dumps_for(encoder: type[json.JSONEncoder] | None) -> Callable[[Any], bytes | str]:
+    """A ``dumps`` that encodes as ``json.dumps(value, cls=encoder)`` would."""
+    default = encoder().default if encoder is not None else _refuse
+
+    def dumps(value: Any) -> bytes | str:
+        try:
+            return orjson.dumps(value, default=default, option=_OPTIONS)
+        except orjson.JSONEncodeError:
+            return json.dumps(value, cls=encoder)
+
+    return dumps
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)

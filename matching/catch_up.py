@@ -1,0 +1,220 @@
+"""Catch-up matching: the pairs two batches running at the same time could not see.
+
+A batch matches its new records against what was committed when it read its candidates. Two
+batches that run side by side do not see each other's records: when both bring the same new
+entity without a shared identifier (identifiers are locked during ingest; blocking keys are
+not, since a busy block would make every batch wait for the others), each creates a golden
+record for it. After a batch commits, the records it created are matched again against the
+candidates its read could not see: rows written by transactions its snapshot (online.Snapshot)
+did not include. Whichever batch commits last sees the other's records. A pair at or above
+auto-match merges the two golden records (the older one survives, as in dedupe); a pair in the
+review band raises a review. Pairs the batch's own decision weighed, pairs with a review (open
+or decided) and pairs a steward kept apart are left alone, so running it twice changes nothing.
+Batches that ran one after the other leave nothing to catch up: a few queries, no scoring.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from golden_records.bulk import bulk_insert
+from golden_records.history import ChangeOrigin
+from golden_records.lookups import array_literal
+from golden_records.models import SourceRecord
+from golden_records.services.locks import lock_entities
+from golden_records.services.merge import MergeError, merge_golden, resolve_golden_id
+from matching.frequencies import domain_frequencies
+from matching.memory import active_never_matches, ordered
+from matching.models import MatchDecision, MatchReview
+from matching.online import (
+    MAX_CANDIDATES,
+    MAX_REVIEWS,
+    ONLINE_BLOCK_LIMIT,
+    Snapshot,
+    _active_goldens,
+    _profiles,
+    _rows_under_keys,
+    record_keys,
+    scored_features,
+)
+from matching.rule_versions import rules_if_any
+from matching.rules import RuleSet
+from matching.scoring import score_pair
+
+logger = logging.getLogger(__name__)
+
+RAISED_BY = "catch-up match"
+
+
+def catch_up(domain: str, record_ids: Sequence[int], snapshot: Snapshot | None) -> dict[str, int]:
+    """Match the source records ``record_ids`` (a batch's new golden records) against the
+    candidates its read (``snapshot``) did not see; ``None``: against every candidate."""
+    rules = rules_if_any(domain)
+    counts = {"pairs": 0, "merged": 0, "reviews": 0}
+    if rules is None or not record_ids:
+        return counts
+    with transaction.atomic():
+        # One catch-up per domain at a time: two batches' catch-ups that find the same pair do
+        # not both merge it or both raise its review.
+        lock_entities([f"catch-up:{domain}"])
+        return _catch_up(rules, record_ids, snapshot, counts)
+
+
+def _catch_up(
+    rules: RuleSet, record_ids: Sequence[int], snapshot: Snapshot | None, counts: dict[str, int]
+) -> dict[str, int]:
+    domain = rules.domain
+    mine = _profiles(set(record_ids))
+    active = _active_goldens({golden for golden, _ in mine.values()}, domain)
+    mine = {r: v for r, v in mine.items() if v[0] in active}
+    if not mine:
+        return counts
+    keys = {r: record_keys(rules, features) for r, (_, features) in mine.items()}
+    limit = min(rules.max_block_size, ONLINE_BLOCK_LIMIT)
+    by_key: dict[int, list[int]] = defaultdict(list)
+    for key, other in _rows_under_keys(sorted({k for ks in keys.values() for k in ks}), limit + 1):
+        by_key[key].append(other)
+    # The candidates online matching would take now: those sharing the most usable keys.
+    others: dict[int, set[int]] = {}
+    for record, record_keys_ in keys.items():
+        shared: dict[int, int] = defaultdict(int)
+        for key in record_keys_:
+            ids = by_key.get(key, ())
+            if len(ids) <= limit:
+                for other in ids:
+                    if other not in mine:
+                        shared[other] += 1
+        others[record] = set(sorted(shared, key=lambda o: (-shared[o], o))[:MAX_CANDIDATES])
+    recent = _unseen({o for os in others.values() for o in os}, snapshot)
+    if not recent:
+        return counts
+    weighed = _weighed(mine)
+    reviewed = _reviewed(set(mine) | set(recent))
+    never = active_never_matches(set(mine) | set(recent))
+    theirs = _profiles(set(recent), scored_features(rules))
+    frequencies = domain_frequencies(rules)
+    auto, review = rules.thresholds.auto_match, rules.thresholds.review
+    strong: dict[int, dict[uuid.UUID, tuple[float, int]]] = defaultdict(dict)
+    band: dict[int, list[tuple[float, int, uuid.UUID]]] = defaultdict(list)
+    for record, (golden, features) in mine.items():
+        for other in others[record] & set(theirs):
+            other_golden = theirs[other][0]
+            pair = ordered(record, other)
+            if other_golden == golden or other_golden in weighed[record]:
+                continue
+            if pair in reviewed or pair in never:
+                continue
+            counts["pairs"] += 1
+            p = score_pair(rules, features, theirs[other][1], frequencies).probability
+            if p >= auto:
+                best = strong[record].get(other_golden)
+                if best is None or p > best[0]:
+                    strong[record][other_golden] = (p, other)
+            elif p >= review:
+                band[record].append((p, other, other_golden))
+    origin = ChangeOrigin.task(RAISED_BY, reason="concurrent batches created one entity twice")
+    for record, goldens in strong.items():
+        if len(goldens) == 1:
+            (other_golden,) = goldens
+            if _merge(domain, mine[record][0], other_golden, origin):
+                counts["merged"] += 1
+                continue
+            if resolve_golden_id(domain, mine[record][0]) == resolve_golden_id(
+                domain, other_golden
+            ):
+                continue  # one golden record already
+        # Several golden records as strong: probably duplicates of each other, the steward sees
+        # them (as online matching does); or the merge found them changed meanwhile.
+        band[record].extend((p, other, g) for g, (p, other) in goldens.items())
+    counts["reviews"] = _raise_reviews(rules, mine, theirs, band)
+    return counts
+
+
+def _unseen(record_ids: set[int], snapshot: Snapshot | None) -> set[int]:
+    """The records whose current row the snapshot's read did not see."""
+    if snapshot is None or not record_ids:
+        return record_ids
+    table = connection.ops.quote_name(SourceRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, xmin::text FROM {table} WHERE id = ANY(%s::bigint[])",
+            [array_literal(record_ids)],
+        )
+        return {r for r, xmin in cursor.fetchall() if not snapshot.saw(int(xmin))}
+
+
+def _weighed(mine: dict[int, tuple[uuid.UUID, Any]]) -> dict[int, set[uuid.UUID]]:
+    """Golden records each record's online decision scored (its candidates list)."""
+    weighed: dict[int, set[uuid.UUID]] = defaultdict(set)
+    rows = MatchDecision.objects.filter(source_record_id__any=list(mine)).values_list(
+        "source_record_id", "candidates"
+    )
+    for record, candidates in rows:
+        weighed[record].update(uuid.UUID(c["golden_id"]) for c in candidates or ())
+    return weighed
+
+
+def _reviewed(record_ids: set[int]) -> set[tuple[int, int]]:
+    ids = list(record_ids)
+    rows = MatchReview.objects.filter(
+        Q(source_record_id__any=ids) | Q(candidate_record_id__any=ids)
+    ).values_list("source_record_id", "candidate_record_id")
+    return {ordered(a, b) for a, b in rows}
+
+
+def _merge(domain: str, a: uuid.UUID, b: uuid.UUID, origin: ChangeOrigin) -> bool:
+    older, newer = sorted((a, b), key=lambda g: g.int)  # UUIDv7: ordered by creation time
+    try:
+        merge_golden(domain, older, [newer], origin)
+    except MergeError as exc:  # merged or retired meanwhile: left to a review
+        logger.info("catch-up: %s not merged into %s: %s", newer, older, exc)
+        return False
+    return True
+
+
+def _raise_reviews(
+    rules: RuleSet,
+    mine: dict[int, tuple[uuid.UUID, Any]],
+    theirs: dict[int, tuple[uuid.UUID, Any]],
+    band: dict[int, list[tuple[float, int, uuid.UUID]]],
+) -> int:
+    """At most MAX_REVIEWS per record, most probable first; the newer record is under review."""
+    now = timezone.now()
+    frequencies = domain_frequencies(rules)
+    rows = []
+    full = _profiles({o for pairs in band.values() for _, o, _ in pairs})
+    for record, pairs in band.items():
+        for p, other, other_golden in sorted(pairs, key=lambda x: (-x[0], x[1]))[:MAX_REVIEWS]:
+            if other not in full:
+                continue
+            source, candidate, candidate_golden = (
+                (record, other, other_golden)
+                if mine[record][0].int > other_golden.int
+                else (other, record, mine[record][0])
+            )
+            features = {record: mine[record][1], other: full[other][1]}
+            rows.append(
+                MatchReview(
+                    domain=rules.domain,
+                    source_record_id=source,
+                    candidate_record_id=candidate,
+                    candidate_golden_id=candidate_golden,
+                    probability=p,
+                    explanation=score_pair(
+                        rules, features[source], features[candidate], frequencies
+                    ).as_dict(),
+                    rule_version=rules.version,
+                    raised_by=RAISED_BY,
+                    created_at=now,
+                )
+            )
+    bulk_insert(MatchReview, rows)
+    return len(rows)
