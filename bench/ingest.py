@@ -6,7 +6,8 @@ server (gunicorn) on a free local port, creates source systems and tokens, and P
 in batches of 1,000 from CLIENTS concurrent clients. 70% of the records come from ERP as new
 customers; 30% from CRM, which carry the DUNS number of an ERP customer and so link to it
 (`linked`), and half of those also send a conflicting credit limit (a non-owner's value).
-It prints records/s per database and the actions the hub reported, then sends every batch a
+It prints records/s per database, the actions the hub reported and the CPU time the web
+workers and the database server spent per record (read from /proc), then sends every batch a
 second time, as a nightly full extract would (all ``unchanged``), and prints that rate too
 (``--no-resend`` skips it).
 
@@ -35,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections import Counter
@@ -132,6 +134,69 @@ def make_realistic_records(total: int, seed: int = 7) -> dict[str, list[dict]]:
     return dict(sorted(by_system.items()))
 
 
+class CpuMeter:
+    """CPU seconds spent by the hub's processes while a pass runs, from Linux's /proc: the
+    gunicorn server and its workers (``web``) and every PostgreSQL server process (``database``;
+    the machine is otherwise quiet). A process that ends between two samples loses at most its
+    last quarter second. Where /proc is missing the figures are absent."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.started = False
+
+    def __enter__(self) -> CpuMeter:
+        self._sample(first=True)
+        self.started = True
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def _sample(self, first: bool = False) -> None:
+        for pid, kind, seconds in _processes(self.server_pid):
+            if pid not in self.first:
+                # Seen at the start: count from here; born during the pass: count all of it.
+                self.first[pid] = seconds if first else 0.0
+            self.last[pid] = (kind, seconds)
+
+    def seconds(self) -> dict[str, float]:
+        totals = {"web": 0.0, "database": 0.0}
+        for pid, (kind, seconds) in self.last.items():
+            totals[kind] += seconds - self.first[pid]
+        return totals
+
+
+def _processes(server_pid: int) -> list[tuple[int, str, float]]:
+    """(pid, web or database, CPU seconds) of the server, its children and PostgreSQL."""
+    found = []
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = entry.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        pid, ppid = int(entry.parent.name), int(fields[1])
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if pid == server_pid or ppid == server_pid:
+            found.append((pid, "web", seconds))
+        elif name.startswith("postgres"):
+            found.append((pid, "database", seconds))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -225,9 +290,14 @@ def run(
             ]
         else:
             jobs = [job for batches in per_system for job in batches]
-        elapsed, actions = send(jobs, clients)
+        with CpuMeter(server.pid) as meter:
+            elapsed, actions = send(jobs, clients)
+        cpu = meter.seconds()
         # The same records again, as a nightly full extract sends them: all unchanged.
-        resend = send(jobs, clients) if resend_too else None
+        resend = None
+        if resend_too:
+            with CpuMeter(server.pid) as again:
+                resend = (*send(jobs, clients), again.seconds())
     finally:
         server.terminate()
         server.wait()
@@ -239,12 +309,14 @@ def run(
         "seconds": elapsed,
         "records_per_s": total / elapsed,
         "actions": dict(actions),
+        "cpu_ms_per_record": {k: 1000 * v / total for k, v in cpu.items()},
     }
     if resend is not None:
         result["resend"] = {
             "seconds": resend[0],
             "records_per_s": total / resend[0],
             "actions": dict(resend[1]),
+            "cpu_ms_per_record": {k: 1000 * v / total for k, v in resend[2].items()},
         }
     return result
 
@@ -257,6 +329,18 @@ def send(jobs: list[tuple[str, str, bytes]], clients: int) -> tuple[float, Count
         for result in pool.map(lambda job: post(*job), jobs):
             actions.update(r["action"] for r in result["results"])
     return time.perf_counter() - started, actions
+
+
+def cpu_line(per_record: dict[str, float]) -> str:
+    """CPU time per record, and the rate those alone would allow on this machine's cores."""
+    cores = os.cpu_count() or 1
+    web, database = per_record["web"], per_record["database"]
+    both = web + database
+    ceiling = f"{1000 * cores / both:,.0f}" if both else "-"
+    return (
+        f"CPU per record: web {web:.2f} ms + database {database:.2f} ms = {both:.2f} ms "
+        f"(on {cores} cores at most {ceiling} records/s)"
+    )
 
 
 def fresh_pg_database(admin_url: str, name: str) -> str:
@@ -316,6 +400,7 @@ def main() -> None:
             f"{result['records_per_s']:7,.0f} records/s   actions {result['actions']}",
             flush=True,
         )
+        print(f"{'':21s} {cpu_line(result['cpu_ms_per_record'])}", flush=True)
         if "resend" in result:
             again = result["resend"]
             print(
@@ -324,6 +409,7 @@ def main() -> None:
                 f"actions {again['actions']}",
                 flush=True,
             )
+            print(f"{'':21s} {cpu_line(again['cpu_ms_per_record'])}", flush=True)
 
 
 if __name__ == "__main__":
