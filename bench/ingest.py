@@ -136,12 +136,13 @@ def make_realistic_records(total: int, seed: int = 7) -> dict[str, list[dict]]:
 
 class CpuMeter:
     """CPU seconds spent by the hub's processes while a pass runs, from Linux's /proc: the
-    gunicorn server and its workers (``web``) and every PostgreSQL server process (``database``;
+    gunicorn server and its workers (``web``), the Celery worker (``worker``: the catch-up
+    matching each batch enqueues on commit) and every PostgreSQL server process (``database``;
     the machine is otherwise quiet). A process that ends between two samples loses at most its
-    last quarter second. Where /proc is missing the figures are absent."""
+    last quarter second."""
 
-    def __init__(self, server_pid: int):
-        self.server_pid = server_pid
+    def __init__(self, roles: dict[int, str]):
+        self.roles = roles
         self.first: dict[int, float] = {}
         self.last: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
@@ -164,21 +165,39 @@ class CpuMeter:
             self._sample()
 
     def _sample(self, first: bool = False) -> None:
-        for pid, kind, seconds in _processes(self.server_pid):
+        for pid, kind, seconds in _processes(self.roles):
             if pid not in self.first:
                 # Seen at the start: count from here; born during the pass: count all of it.
                 self.first[pid] = seconds if first else 0.0
             self.last[pid] = (kind, seconds)
 
     def seconds(self) -> dict[str, float]:
-        totals = {"web": 0.0, "database": 0.0}
+        totals = {"web": 0.0, "worker": 0.0, "database": 0.0}
         for pid, (kind, seconds) in self.last.items():
             totals[kind] += seconds - self.first[pid]
         return totals
 
+    def wait_until_idle(self, role: str, quiet: float = 2.0, timeout: float = 600.0) -> float:
+        """Seconds until the ``role`` processes used under 2% of a core for ``quiet`` seconds
+        (the worker has worked off what the pass enqueued)."""
+        started = time.perf_counter()
+        previous, since = self._total(role), time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            time.sleep(0.25)
+            now = self._total(role)
+            if now - previous > 0.02 * (time.perf_counter() - since):
+                previous, since = now, time.perf_counter()
+            elif time.perf_counter() - since >= quiet:
+                return since - started
+        return time.perf_counter() - started
 
-def _processes(server_pid: int) -> list[tuple[int, str, float]]:
-    """(pid, web or database, CPU seconds) of the server, its children and PostgreSQL."""
+    def _total(self, role: str) -> float:
+        self._sample()
+        return sum(s for kind, s in self.last.values() if kind == role)
+
+
+def _processes(roles: dict[int, str]) -> list[tuple[int, str, float]]:
+    """(pid, role, CPU seconds) of the processes in ``roles``, their children, and PostgreSQL."""
     found = []
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     for entry in Path("/proc").glob("[0-9]*/stat"):
@@ -190,8 +209,9 @@ def _processes(server_pid: int) -> list[tuple[int, str, float]]:
         fields = text[text.rindex(")") + 2 :].split()
         pid, ppid = int(entry.parent.name), int(fields[1])
         seconds = (int(fields[11]) + int(fields[12])) / tick
-        if pid == server_pid or ppid == server_pid:
-            found.append((pid, "web", seconds))
+        role = roles.get(pid) or roles.get(ppid)
+        if role:
+            found.append((pid, role, seconds))
         elif name.startswith("postgres"):
             found.append((pid, "database", seconds))
     return found
@@ -261,6 +281,12 @@ def run(
         cwd=ROOT,
         env=env,
     )
+    worker = subprocess.Popen(
+        [PYTHON, "-m", "celery", "-A", "mdm", "worker", "--pool", "solo", "--loglevel", "error"],
+        cwd=ROOT,
+        env=env,
+    )
+    roles = {server.pid: "web", worker.pid: "worker"}
     try:
         for _ in range(100):
             try:
@@ -290,17 +316,22 @@ def run(
             ]
         else:
             jobs = [job for batches in per_system for job in batches]
-        with CpuMeter(server.pid) as meter:
+        with CpuMeter(roles) as booting:  # the worker has started and gone quiet
+            booting.wait_until_idle("worker", quiet=1.0)
+        with CpuMeter(roles) as meter:
             elapsed, actions = send(jobs, clients)
+            drained = meter.wait_until_idle("worker")
         cpu = meter.seconds()
         # The same records again, as a nightly full extract sends them: all unchanged.
         resend = None
         if resend_too:
-            with CpuMeter(server.pid) as again:
+            with CpuMeter(roles) as again:
                 resend = (*send(jobs, clients), again.seconds())
     finally:
         server.terminate()
+        worker.terminate()
         server.wait()
+        worker.wait()
         shutil.rmtree(workdir, ignore_errors=True)
     total = sum(len(rows) for rows in records.values())
     result = {
@@ -310,6 +341,7 @@ def run(
         "records_per_s": total / elapsed,
         "actions": dict(actions),
         "cpu_ms_per_record": {k: 1000 * v / total for k, v in cpu.items()},
+        "worker_done_after_s": drained,
     }
     if resend is not None:
         result["resend"] = {
@@ -334,12 +366,12 @@ def send(jobs: list[tuple[str, str, bytes]], clients: int) -> tuple[float, Count
 def cpu_line(per_record: dict[str, float]) -> str:
     """CPU time per record, and the rate those alone would allow on this machine's cores."""
     cores = os.cpu_count() or 1
-    web, database = per_record["web"], per_record["database"]
-    both = web + database
-    ceiling = f"{1000 * cores / both:,.0f}" if both else "-"
+    web, worker, database = per_record["web"], per_record["worker"], per_record["database"]
+    every = web + worker + database
+    ceiling = f"{1000 * cores / every:,.0f}" if every else "-"
     return (
-        f"CPU per record: web {web:.2f} ms + database {database:.2f} ms = {both:.2f} ms "
-        f"(on {cores} cores at most {ceiling} records/s)"
+        f"CPU per record: web {web:.2f} ms + worker {worker:.2f} ms + database {database:.2f} ms"
+        f" = {every:.2f} ms (on {cores} cores at most {ceiling} records/s)"
     )
 
 
@@ -401,6 +433,11 @@ def main() -> None:
             flush=True,
         )
         print(f"{'':21s} {cpu_line(result['cpu_ms_per_record'])}", flush=True)
+        print(
+            f"{'':21s} the worker finished the catch-up matching "
+            f"{result['worker_done_after_s']:.1f} s after the last response",
+            flush=True,
+        )
         if "resend" in result:
             again = result["resend"]
             print(

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,7 +48,7 @@ from matching.online import (
 )
 from matching.rule_versions import rules_if_any
 from matching.rules import RuleSet
-from matching.scoring import score_pair
+from matching.scoring import score_pair, score_pairs
 
 logger = logging.getLogger(__name__)
 
@@ -102,24 +103,41 @@ def _catch_up(
     theirs = _profiles(set(recent), scored_features(rules))
     frequencies = domain_frequencies(rules)
     auto, review = rules.thresholds.auto_match, rules.thresholds.review
+    pairs = [
+        (record, other)
+        for record, (golden, _) in mine.items()
+        for other in sorted(others[record] & theirs.keys())
+        if theirs[other][0] != golden
+        and theirs[other][0] not in weighed[record]
+        and ordered(record, other) not in reviewed
+        and ordered(record, other) not in never
+    ]
+    counts["pairs"] = len(pairs)
+    if not pairs:
+        return counts
+    # All pairs in one vectorised scoring, as online matching scores its candidates.
+    pool = [features for _, features in mine.values()]
+    position = {record: i for i, record in enumerate(mine)}
+    for other in theirs:
+        position[other] = len(pool)
+        pool.append(theirs[other][1])
+    probabilities, _ = score_pairs(
+        rules,
+        pool,
+        np.asarray([position[r] for r, _ in pairs], dtype=np.int64),
+        np.asarray([position[o] for _, o in pairs], dtype=np.int64),
+        frequencies,
+    )
     strong: dict[int, dict[uuid.UUID, tuple[float, int]]] = defaultdict(dict)
     band: dict[int, list[tuple[float, int, uuid.UUID]]] = defaultdict(list)
-    for record, (golden, features) in mine.items():
-        for other in others[record] & set(theirs):
-            other_golden = theirs[other][0]
-            pair = ordered(record, other)
-            if other_golden == golden or other_golden in weighed[record]:
-                continue
-            if pair in reviewed or pair in never:
-                continue
-            counts["pairs"] += 1
-            p = score_pair(rules, features, theirs[other][1], frequencies).probability
-            if p >= auto:
-                best = strong[record].get(other_golden)
-                if best is None or p > best[0]:
-                    strong[record][other_golden] = (p, other)
-            elif p >= review:
-                band[record].append((p, other, other_golden))
+    for (record, other), p in zip(pairs, probabilities.tolist(), strict=True):
+        other_golden = theirs[other][0]
+        if p >= auto:
+            best = strong[record].get(other_golden)
+            if best is None or p > best[0]:
+                strong[record][other_golden] = (p, other)
+        elif p >= review:
+            band[record].append((p, other, other_golden))
     origin = ChangeOrigin.task(RAISED_BY, reason="concurrent batches created one entity twice")
     for record, goldens in strong.items():
         if len(goldens) == 1:
