@@ -247,6 +247,8 @@ def run(
     clients: int,
     interleave: bool = False,
     resend_too: bool = True,
+    workers: int = 2,
+    threads: int = 2,
 ) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix=f"mdm-bench-{database}-"))
     env = {
@@ -270,9 +272,9 @@ def run(
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
+            str(workers),
             "--threads",
-            "2",
+            str(threads),
             "--timeout",
             "600",
             "--log-level",
@@ -390,6 +392,8 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument(
@@ -424,6 +428,8 @@ def main() -> None:
             args.clients,
             interleave=realistic,
             resend_too=not args.no_resend,
+            workers=args.workers,
+            threads=args.threads,
         )
         results.append(result)
         print(
