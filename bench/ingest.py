@@ -287,6 +287,7 @@ def run(
         [PYTHON, "-m", "celery", "-A", "mdm", "worker", "--pool", "solo", "--loglevel", "error"],
         cwd=ROOT,
         env=env,
+        stdout=subprocess.DEVNULL,  # its banner; errors still go to stderr
     )
     roles = {server.pid: "web", worker.pid: "worker"}
     try:

@@ -83,7 +83,9 @@ def _catch_up(
     by_key: dict[int, list[int]] = defaultdict(list)
     for key, other in _rows_under_keys(sorted({k for ks in keys.values() for k in ks}), limit + 1):
         by_key[key].append(other)
-    # The candidates online matching would take now: those sharing the most usable keys.
+    # The candidates online matching would take now, had it seen everything: those sharing the
+    # most usable keys. Of them, the unseen ones are what running one batch after the other
+    # would have scored.
     others: dict[int, set[int]] = {}
     for record, record_keys_ in keys.items():
         shared: dict[int, int] = defaultdict(int)
