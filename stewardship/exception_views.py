@@ -36,11 +36,13 @@ from stewardship.exceptions import (
     AlreadyHandled,
     ResubmitOutcome,
     dismiss_exception,
+    dismiss_many,
     resubmit_exception,
 )
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
 from stewardship.templatetags.records import shortid
+from stewardship.views import BULK_LIMIT, BulkSelectionForm
 
 PER_PAGE = 50
 State = RejectedRecord.State
@@ -347,3 +349,48 @@ def dismiss(request: HttpRequest, rejected_id: int) -> HttpResponse:
         return redirect(_detail_url(rejected.pk, query))
     messages.success(request, f"Dismissed exception #{rejected.pk}.")
     return redirect(_queue_url(query))
+
+
+class BulkForm(BulkSelectionForm):
+    action = forms.ChoiceField(choices=[("dismiss", "dismiss")])
+
+
+@require_POST
+@steward_view(decide=True)
+def exception_bulk(request: HttpRequest) -> HttpResponse:
+    """Dismiss the selected exceptions: first a confirmation page listing them and asking why,
+    then (``confirm``) each dismissed in its own transaction with that note."""
+    form = BulkForm(request.POST)
+    back = request.POST.get("back", "")
+    back_url = _queue_url(back if "\x00" not in back else "")
+    if not form.is_valid():
+        messages.warning(request, "Select at least one exception, then dismiss.")
+        return redirect(back_url)
+    ids = form.cleaned_data["ids"][:BULK_LIMIT]
+    note = form.cleaned_data["note"]
+    if not request.POST.get("confirm") or not note.strip():
+        rows = list(
+            RejectedRecord.objects.filter(pk__in=ids)
+            .select_related("system")
+            .order_by("-last_seen", "-id")
+        )
+        for row in rows:
+            row.label = _label(row)
+        if request.POST.get("confirm"):
+            messages.error(request, "Say why you dismiss these exceptions.")
+        return render(
+            request,
+            "stewardship/exceptions/bulk_confirm.html",
+            {"rows": rows, "back": back, "back_url": back_url, "note": note},
+        )
+    outcomes = dismiss_many(ids, request.user, note)
+    done = [o for o in outcomes if o.ok]
+    failed = [o for o in outcomes if not o.ok]
+    if done:
+        plural = "s" if len(done) != 1 else ""
+        messages.success(request, f"Dismissed {len(done)} exception{plural}.")
+    for outcome in failed[:10]:
+        messages.warning(request, outcome.message)
+    if len(failed) > 10:
+        messages.warning(request, f"… and {len(failed) - 10} more not dismissed.")
+    return redirect(back_url)

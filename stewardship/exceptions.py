@@ -4,12 +4,14 @@ with its audit row (``StewardDecision`` with ``rejected_record``).
 ``resubmit_exception`` runs the corrected record through the same pipeline as the source
 system's own sends (``ingest_record``), on the system's behalf, with an origin naming the
 steward; still invalid, nothing is written and the new errors come back. ``dismiss_exception``
-closes it with a note. The exception row is locked first: the second of two stewards finds it
-handled and gets ``AlreadyHandled`` naming who handled it and when.
+closes it with a note; ``dismiss_many`` closes a selection, each in its own transaction. The
+exception row is locked first: the second of two stewards finds it handled and gets
+``AlreadyHandled`` naming who handled it and when.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,7 @@ from golden_records.services import ingest_record
 from golden_records.services.exceptions import corrected_payload
 from golden_records.services.ingest import Action as IngestAction
 from stewardship.models import StewardDecision
-from stewardship.services import StewardshipError
+from stewardship.services import BulkOutcome, StewardshipError
 
 State = RejectedRecord.State
 
@@ -72,6 +74,7 @@ def _audit(
     before: dict[str, Any],
     after: dict[str, Any],
     note: str = "",
+    bulk: bool = False,
 ) -> StewardDecision:
     return StewardDecision.objects.create(
         rejected_record=rejected,
@@ -84,6 +87,7 @@ def _audit(
         note=note[:500],
         before=before,
         after=after,
+        bulk=bulk,
     )
 
 
@@ -150,11 +154,18 @@ def resubmit_exception(
         return ResubmitOutcome(True, rejected, record, [], decision)
 
 
-def dismiss_exception(rejected_id: int, user: Any, note: str) -> StewardDecision:
-    """Close an open exception without resubmitting it; the note says why (required)."""
+def _required_note(note: str) -> str:
     note = note.strip()
     if not note:
         raise StewardshipError("note_required", "Say why you dismiss this exception.")
+    return note
+
+
+def dismiss_exception(
+    rejected_id: int, user: Any, note: str, bulk: bool = False
+) -> StewardDecision:
+    """Close an open exception without resubmitting it; the note says why (required)."""
+    note = _required_note(note)
     with transaction.atomic():
         rejected = _lock_open(rejected_id)
         _close(rejected, State.DISMISSED, user, note)
@@ -165,4 +176,20 @@ def dismiss_exception(rejected_id: int, user: Any, note: str) -> StewardDecision
             {"state": State.OPEN},
             {"state": State.DISMISSED},
             note,
+            bulk,
         )
+
+
+def dismiss_many(rejected_ids: Iterable[int], user: Any, note: str) -> list[BulkOutcome]:
+    """Dismiss each selected exception in its own transaction, with one note for all (required):
+    one handled meanwhile is reported, not dismissed, and does not stop the others."""
+    note = _required_note(note)
+    outcomes = []
+    for rejected_id in dict.fromkeys(rejected_ids):
+        try:
+            dismiss_exception(rejected_id, user, note, bulk=True)
+        except StewardshipError as exc:
+            outcomes.append(BulkOutcome(rejected_id, False, exc.message))
+        else:
+            outcomes.append(BulkOutcome(rejected_id, True, ""))
+    return outcomes

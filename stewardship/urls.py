@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     # Data-quality exceptions (stewardship/exception_views.py)
     path("steward/exceptions", exception_views.exceptions_queue, name="exceptions"),
+    path("steward/exceptions/bulk", exception_views.exception_bulk, name="exception-bulk"),
     path(
         "steward/exceptions/<int:rejected_id>",
         exception_views.exception_detail,

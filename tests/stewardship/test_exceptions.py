@@ -381,6 +381,82 @@ class TestDismiss:
         assert not SourceRecord.objects.exists()
 
 
+class TestBulkDismiss:
+    @pytest.fixture
+    def three(self, api):
+        for sid in ("C-1", "C-2", "C-3"):
+            put(api["erp"], "erp", "customer", sid, BAD_COUNTRY)
+        return list(RejectedRecord.objects.order_by("source_id"))
+
+    def test_each_is_dismissed_with_the_note_and_audited_as_bulk(self, three, steward):
+        other = factories.user("otto", "steward")
+        actions.dismiss_exception(three[1].pk, other, "ERP QA data")
+        outcomes = actions.dismiss_many([r.pk for r in three], steward, "retired product line")
+        assert [(o.review_id, o.ok) for o in outcomes] == [
+            (three[0].pk, True),
+            (three[1].pk, False),
+            (three[2].pk, True),
+        ]
+        assert "already dismissed by otto" in outcomes[1].message
+        for rejected in three:
+            rejected.refresh_from_db()
+        assert [r.resolved_by_name for r in three] == ["stella", "otto", "stella"]
+        assert [r.note for r in three] == [
+            "retired product line",
+            "ERP QA data",
+            "retired product line",
+        ]
+        bulk = StewardDecision.objects.filter(actor=steward)
+        assert bulk.count() == 2 and all(d.bulk and d.action == "dismiss" for d in bulk)
+
+    def test_a_note_is_required(self, three, steward):
+        with pytest.raises(StewardshipError, match="Say why"):
+            actions.dismiss_many([three[0].pk], steward, " ")
+        assert not StewardDecision.objects.exists()
+
+    def test_the_page_confirms_first_then_dismisses(self, three, steward):
+        client = client_for(steward)
+        url = reverse("stewardship:exception-bulk")
+        ids = [three[0].pk, three[2].pk]
+        confirm = client.post(url, {"ids": ids, "action": "dismiss", "back": "system=erp"})
+        assert confirm.status_code == 200
+        assert [r.pk for r in confirm.context["rows"]] == [three[2].pk, three[0].pk]
+        assert b"Dismiss 2 exceptions" in confirm.content
+        assert RejectedRecord.objects.filter(state=State.OPEN).count() == 3
+
+        no_note = client.post(url, {"ids": ids, "action": "dismiss", "confirm": "1"})
+        assert no_note.status_code == 200  # asked again, nothing dismissed
+        assert RejectedRecord.objects.filter(state=State.OPEN).count() == 3
+
+        done = client.post(
+            url,
+            {
+                "ids": ids,
+                "action": "dismiss",
+                "confirm": "1",
+                "note": "dupes",
+                "back": "system=erp",
+            },
+        )
+        assert done.status_code == 302
+        assert done["Location"] == reverse("stewardship:exceptions") + "?system=erp"
+        assert set(RejectedRecord.objects.filter(state=State.OPEN)) == {three[1]}
+
+    def test_nothing_selected_goes_back_with_a_warning(self, three, steward):
+        response = client_for(steward).post(reverse("stewardship:exception-bulk"), {})
+        assert response.status_code == 302
+        assert not StewardDecision.objects.exists()
+
+    def test_the_queue_offers_selection_to_stewards_on_open_exceptions_only(self, three, steward):
+        queue = reverse("stewardship:exceptions")
+        page = client_for(steward).get(queue).content.decode()
+        assert 'name="ids"' in page and "Dismiss selected" in page
+        viewer = client_for(factories.user("vic", "viewer")).get(queue).content.decode()
+        assert 'name="ids"' not in viewer and "Dismiss selected" not in viewer
+        dismissed = client_for(steward).get(queue, {"state": "dismissed"}).content.decode()
+        assert 'name="ids"' not in dismissed
+
+
 def steward_resubmit(rejected, values, user):
     return actions.resubmit_exception(rejected.pk, values, user)
 
@@ -415,6 +491,11 @@ def page_urls(pk: int) -> dict[str, tuple[str, str, dict]]:
             "post",
             reverse("stewardship:exception-dismiss", args=[pk]),
             {"note": "not ours"},
+        ),
+        "bulk": (
+            "post",
+            reverse("stewardship:exception-bulk"),
+            {"ids": [pk], "action": "dismiss", "note": "not ours", "confirm": "1"},
         ),
     }
 

@@ -145,6 +145,32 @@ def test_steward_corrects_and_resubmits(page: Page, live_server, data):
     expect(page.locator("[data-nav=exceptions] .count")).to_have_text("4")
 
 
+def test_steward_dismisses_a_selection(page: Page, live_server, data):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, live_server.url, "stella", "/steward/exceptions")
+    items = RejectedRecord.objects.filter(domain="item").order_by("source_id")
+    bar = page.locator("#queue .bulkbar")
+    expect(bar.locator("button[value=dismiss]")).to_be_disabled()
+    for rejected in items:
+        page.check(f"tr[data-exception='{rejected.pk}'] input[name=ids]")
+    expect(bar.locator(".sel")).to_have_text("2 selected")
+    shot(page, "exceptions-selected")
+    bar.locator("button[value=dismiss]").click()
+
+    page.wait_for_url("**/steward/exceptions/bulk")
+    expect(page.locator("h1")).to_have_text("Dismiss 2 exceptions?")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    page.fill("input[name=note]", "WMS test load, re-sent correctly")
+    page.click("button[data-confirm]")
+
+    page.wait_for_url("**/steward/exceptions*")
+    expect(page.locator(".messages")).to_contain_text("Dismissed 2 exceptions.")
+    expect(page.locator("#queue tbody tr")).to_have_count(3)
+    expect(page.locator("[data-nav=exceptions] .count")).to_have_text("3")
+    assert {r.state for r in items.all()} == {RejectedRecord.State.DISMISSED}
+    assert {r.note for r in items.all()} == {"WMS test load, re-sent correctly"}
+
+
 def test_admin_reorders_an_ownership_rule(page: Page, live_server, data):
     page.set_viewport_size({"width": 1440, "height": 900})
     login(page, live_server.url, "ada", "/steward/rules")
