@@ -138,8 +138,8 @@ class CpuMeter:
     """CPU seconds spent by the hub's processes while a pass runs, from Linux's /proc: the
     gunicorn server and its workers (``web``), the Celery worker (``worker``: the catch-up
     matching each batch enqueues on commit) and every PostgreSQL server process (``database``;
-    the machine is otherwise quiet). A process that ends between two samples loses at most its
-    last quarter second."""
+    the machine is otherwise quiet: every cluster's processes count). A process that ends between
+    two samples loses at most its last quarter second."""
 
     def __init__(self, roles: dict[int, str]):
         self.roles = roles
@@ -173,7 +173,7 @@ class CpuMeter:
 
     def seconds(self) -> dict[str, float]:
         totals = {"web": 0.0, "worker": 0.0, "database": 0.0}
-        for pid, (kind, seconds) in self.last.items():
+        for pid, (kind, seconds) in list(self.last.items()):
             totals[kind] += seconds - self.first[pid]
         return totals
 
@@ -193,7 +193,7 @@ class CpuMeter:
 
     def _total(self, role: str) -> float:
         self._sample()
-        return sum(s for kind, s in self.last.values() if kind == role)
+        return sum(s for kind, s in list(self.last.values()) if kind == role)
 
 
 def _processes(roles: dict[int, str]) -> list[tuple[int, str, float]]:
@@ -321,6 +321,8 @@ def run(
             jobs = [job for batches in per_system for job in batches]
         with CpuMeter(roles) as booting:  # the worker has started and gone quiet
             booting.wait_until_idle("worker", quiet=1.0)
+        if worker.poll() is not None:
+            raise SystemExit(f"the Celery worker exited at start (status {worker.returncode})")
         with CpuMeter(roles) as meter:
             elapsed, actions = send(jobs, clients)
             drained = meter.wait_until_idle("worker")

@@ -6,8 +6,10 @@ the batch spent writing rows. orjson encodes the same values several times faste
 does not encode natively (decimals, datetimes: their form is the field encoder's, e.g.
 DjangoJSONEncoder's millisecond datetimes) go through the encoder's own ``default``, and
 anything orjson refuses (integers beyond 64 bits, say) falls back to ``json.dumps``, so the
-stored document is the one ``json.dumps`` would have produced, byte for byte up to whitespace
-and ``\\u`` escapes, which PostgreSQL's jsonb does not keep anyway.
+stored document means what ``json.dumps`` would have written (whitespace and ``\\u`` escapes
+aside, which PostgreSQL's jsonb does not keep anyway). Two differences, neither reachable from
+validated input: NaN and infinities become null (``json.dumps`` wrote ``NaN``, which PostgreSQL
+refused), and a few types ``json.dumps`` refuses (UUID keys, dataclasses) are encoded.
 """
 
 from __future__ import annotations
@@ -41,4 +43,8 @@ def _refuse(value: Any) -> Any:
 
 
 def loads(text: str | bytes) -> Any:
-    return orjson.loads(text)
+    """orjson's parse; ``json.loads`` for what orjson refuses (numbers beyond a double)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

@@ -8,6 +8,7 @@ the plain ``IN``.
 
 from __future__ import annotations
 
+import numbers
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -50,7 +51,10 @@ def array_literal(values: Iterable[Any]) -> str:
 def _element(value: Any) -> str:
     if value is None:
         return "NULL"
-    if isinstance(value, int | uuid.UUID) and not isinstance(value, bool):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))  # numpy's integers and IntEnum members too
+    if isinstance(value, uuid.UUID):
         return str(value)
-    text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if not isinstance(value, str):
+        raise TypeError(f"array_literal takes integers, UUIDs, text or None, not {type(value)}")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

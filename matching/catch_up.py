@@ -4,12 +4,13 @@ A batch matches its new records against what was committed when it read its cand
 batches that run side by side do not see each other's records: when both bring the same new
 entity without a shared identifier (identifiers are locked during ingest; blocking keys are
 not, since a busy block would make every batch wait for the others), each creates a golden
-record for it. After a batch commits, the records it created are matched again against the
-candidates its read could not see: rows written by transactions its snapshot (online.Snapshot)
-did not include. Whichever batch commits last sees the other's records. A pair at or above
-auto-match merges the two golden records (the older one survives, as in dedupe); a pair in the
-review band raises a review. Pairs the batch's own decision weighed, pairs with a review (open
-or decided) and pairs a steward kept apart are left alone, so running it twice changes nothing.
+record for it. After a batch commits, its new records (linked ones too) are matched again
+against the candidates its read could not see: rows written by transactions its snapshot
+(online.Snapshot) did not include. Whichever batch commits last sees the other's records. A
+pair at or above auto-match merges the two golden records (the older one survives, as in
+dedupe); a pair in the review band raises a review. Pairs the batch's own decision weighed (its
+golden record scored no higher now), pairs with a review (open or decided) and pairs a steward
+kept apart are left alone, so running it twice changes nothing.
 Batches that ran one after the other leave nothing to catch up: a few queries, no scoring.
 """
 
@@ -36,7 +37,6 @@ from matching.frequencies import domain_frequencies
 from matching.memory import active_never_matches, ordered
 from matching.models import MatchDecision, MatchReview
 from matching.online import (
-    MAX_CANDIDATES,
     MAX_REVIEWS,
     ONLINE_BLOCK_LIMIT,
     Snapshot,
@@ -45,6 +45,7 @@ from matching.online import (
     _rows_under_keys,
     record_keys,
     scored_features,
+    top_candidates,
 )
 from matching.rule_versions import rules_if_any
 from matching.rules import RuleSet
@@ -55,9 +56,16 @@ logger = logging.getLogger(__name__)
 RAISED_BY = "catch-up match"
 
 
-def catch_up(domain: str, record_ids: Sequence[int], snapshot: Snapshot | None) -> dict[str, int]:
-    """Match the source records ``record_ids`` (a batch's new golden records) against the
-    candidates its read (``snapshot``) did not see; ``None``: against every candidate."""
+def catch_up(
+    domain: str,
+    record_ids: Sequence[int],
+    snapshot: Snapshot | None,
+    written: Sequence[int] = (),
+) -> dict[str, int]:
+    """Match the source records ``record_ids`` (a batch's new records) against the candidates
+    its read (``snapshot``) did not see; ``None``: against every candidate. ``written``: the
+    batch's other records (its updates), never candidates: inside a savepoint (an idempotent
+    request) its own rows carry ids the snapshot cannot tell from another transaction's."""
     rules = rules_if_any(domain)
     counts = {"pairs": 0, "merged": 0, "reviews": 0}
     if rules is None or not record_ids:
@@ -66,11 +74,15 @@ def catch_up(domain: str, record_ids: Sequence[int], snapshot: Snapshot | None) 
         # One catch-up per domain at a time: two batches' catch-ups that find the same pair do
         # not both merge it or both raise its review.
         lock_entities([f"catch-up:{domain}"])
-        return _catch_up(rules, record_ids, snapshot, counts)
+        return _catch_up(rules, record_ids, snapshot, set(written), counts)
 
 
 def _catch_up(
-    rules: RuleSet, record_ids: Sequence[int], snapshot: Snapshot | None, counts: dict[str, int]
+    rules: RuleSet,
+    record_ids: Sequence[int],
+    snapshot: Snapshot | None,
+    written: set[int],
+    counts: dict[str, int],
 ) -> dict[str, int]:
     domain = rules.domain
     mine = _profiles(set(record_ids))
@@ -86,16 +98,8 @@ def _catch_up(
     # The candidates online matching would take now, had it seen everything: those sharing the
     # most usable keys. Of them, the unseen ones are what running one batch after the other
     # would have scored.
-    others: dict[int, set[int]] = {}
-    for record, record_keys_ in keys.items():
-        shared: dict[int, int] = defaultdict(int)
-        for key in record_keys_:
-            ids = by_key.get(key, ())
-            if len(ids) <= limit:
-                for other in ids:
-                    if other not in mine:
-                        shared[other] += 1
-        others[record] = set(sorted(shared, key=lambda o: (-shared[o], o))[:MAX_CANDIDATES])
+    batch = written | set(record_ids)
+    others = {r: set(top_candidates(ks, by_key, limit, batch)) for r, ks in keys.items()}
     recent = _unseen({o for os in others.values() for o in os}, snapshot)
     if not recent:
         return counts
@@ -110,11 +114,9 @@ def _catch_up(
         for record, (golden, _) in mine.items()
         for other in sorted(others[record] & theirs.keys())
         if theirs[other][0] != golden
-        and theirs[other][0] not in weighed[record]
         and ordered(record, other) not in reviewed
         and ordered(record, other) not in never
     ]
-    counts["pairs"] = len(pairs)
     if not pairs:
         return counts
     # All pairs in one vectorised scoring, as online matching scores its candidates.
@@ -134,6 +136,9 @@ def _catch_up(
     band: dict[int, list[tuple[float, int, uuid.UUID]]] = defaultdict(list)
     for (record, other), p in zip(pairs, probabilities.tolist(), strict=True):
         other_golden = theirs[other][0]
+        if p <= weighed[record].get(other_golden, -1.0) + 1e-6:
+            continue  # the online decision scored this golden record at least as high
+        counts["pairs"] += 1
         if p >= auto:
             best = strong[record].get(other_golden)
             if best is None or p > best[0]:
@@ -142,19 +147,18 @@ def _catch_up(
             band[record].append((p, other, other_golden))
     origin = ChangeOrigin.task(RAISED_BY, reason="concurrent batches created one entity twice")
     for record, goldens in strong.items():
-        if len(goldens) == 1:
-            (other_golden,) = goldens
-            if _merge(domain, mine[record][0], other_golden, origin):
-                counts["merged"] += 1
-                continue
-            if resolve_golden_id(domain, mine[record][0]) == resolve_golden_id(
-                domain, other_golden
-            ):
-                continue  # one golden record already
+        # Earlier merges of this loop may have retired either side: act on what they are now.
+        own = resolve_golden_id(domain, mine[record][0])
+        current = {resolve_golden_id(domain, g) for g in goldens} - {own}
+        if not current:
+            continue  # one golden record already
+        if len(current) == 1 and _merge(domain, own, current.pop(), origin):
+            counts["merged"] += 1
+            continue
         # Several golden records as strong: probably duplicates of each other, the steward sees
         # them (as online matching does); or the merge found them changed meanwhile.
         band[record].extend((p, other, g) for g, (p, other) in goldens.items())
-    counts["reviews"] = _raise_reviews(rules, mine, theirs, band)
+    counts["reviews"] = _raise_reviews(rules, band)
     return counts
 
 
@@ -171,14 +175,17 @@ def _unseen(record_ids: set[int], snapshot: Snapshot | None) -> set[int]:
         return {r for r, xmin in cursor.fetchall() if not snapshot.saw(int(xmin))}
 
 
-def _weighed(mine: dict[int, tuple[uuid.UUID, Any]]) -> dict[int, set[uuid.UUID]]:
-    """Golden records each record's online decision scored (its candidates list)."""
-    weighed: dict[int, set[uuid.UUID]] = defaultdict(set)
+def _weighed(mine: dict[int, tuple[uuid.UUID, Any]]) -> dict[int, dict[uuid.UUID, float]]:
+    """The golden records each record's online decision scored, with the probability it gave
+    them (its candidates list). A pair scoring no higher now is one that decision weighed; a
+    higher score means the golden record gained or changed a record the read did not see."""
+    weighed: dict[int, dict[uuid.UUID, float]] = defaultdict(dict)
     rows = MatchDecision.objects.filter(source_record_id__any=list(mine)).values_list(
         "source_record_id", "candidates"
     )
     for record, candidates in rows:
-        weighed[record].update(uuid.UUID(c["golden_id"]) for c in candidates or ())
+        for candidate in candidates or ():
+            weighed[record][uuid.UUID(candidate["golden_id"])] = candidate["probability"]
     return weighed
 
 
@@ -200,27 +207,23 @@ def _merge(domain: str, a: uuid.UUID, b: uuid.UUID, origin: ChangeOrigin) -> boo
     return True
 
 
-def _raise_reviews(
-    rules: RuleSet,
-    mine: dict[int, tuple[uuid.UUID, Any]],
-    theirs: dict[int, tuple[uuid.UUID, Any]],
-    band: dict[int, list[tuple[float, int, uuid.UUID]]],
-) -> int:
-    """At most MAX_REVIEWS per record, most probable first; the newer record is under review."""
+def _raise_reviews(rules: RuleSet, band: dict[int, list[tuple[float, int, uuid.UUID]]]) -> int:
+    """At most MAX_REVIEWS per record, most probable first; the newer record is under review.
+    Golden ids are read again: this run's merges may have moved either record."""
     now = timezone.now()
     frequencies = domain_frequencies(rules)
     rows = []
-    full = _profiles({o for pairs in band.values() for _, o, _ in pairs})
+    # Both sides' features in full (theirs were read with the scored features only) and
+    # their golden records as they are now.
+    full = _profiles({*band, *(other for pairs in band.values() for _, other, _ in pairs)})
     for record, pairs in band.items():
-        for p, other, other_golden in sorted(pairs, key=lambda x: (-x[0], x[1]))[:MAX_REVIEWS]:
-            if other not in full:
+        for p, other, _ in sorted(pairs, key=lambda x: (-x[0], x[1]))[:MAX_REVIEWS]:
+            if other not in full or record not in full or full[other][0] == full[record][0]:
                 continue
-            source, candidate, candidate_golden = (
-                (record, other, other_golden)
-                if mine[record][0].int > other_golden.int
-                else (other, record, mine[record][0])
-            )
-            features = {record: mine[record][1], other: full[other][1]}
+            newer_is_mine = full[record][0].int > full[other][0].int
+            source, candidate = (record, other) if newer_is_mine else (other, record)
+            candidate_golden = full[candidate][0]
+            features = {record: full[record][1], other: full[other][1]}
             rows.append(
                 MatchReview(
                     domain=rules.domain,

@@ -25,14 +25,14 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import orjson
 from django.db import connection
 
+from golden_records import fastjson
 from golden_records.lookups import array_literal
 from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from matching.blocking import blocking_keys
@@ -297,14 +297,7 @@ class OnlineMatcher:
                 saturated.add(key)
         chosen: dict[int, list[int]] = {}
         for index, keys in enumerate(self.keys):
-            shared: dict[int, int] = defaultdict(int)
-            for key in keys:
-                ids = by_key.get(key, ())
-                if len(ids) <= limit:
-                    for record_id in ids:
-                        if record_id not in exclude:
-                            shared[record_id] += 1
-            ranked = sorted(shared, key=lambda r: (-shared[r], r))[:MAX_CANDIDATES]
+            ranked = top_candidates(keys, by_key, limit, exclude)
             if ranked:
                 chosen[index] = ranked
         profiles = _profiles(
@@ -404,6 +397,21 @@ class OnlineMatcher:
         return self._explained[key]
 
 
+def top_candidates(
+    keys: Iterable[int], by_key: dict[int, list[int]], limit: int, exclude: Collection[int]
+) -> list[int]:
+    """The ``MAX_CANDIDATES`` records sharing the most of ``keys`` (keys held by more than
+    ``limit`` records say little and are skipped), older records first among equals."""
+    shared: dict[int, int] = defaultdict(int)
+    for key in keys:
+        ids = by_key.get(key, ())
+        if len(ids) <= limit:
+            for record_id in ids:
+                if record_id not in exclude:
+                    shared[record_id] += 1
+    return sorted(shared, key=lambda r: (-shared[r], r))[:MAX_CANDIDATES]
+
+
 def _candidate_list(
     matcher: OnlineMatcher, index: int, decision: OnlineDecision, limit: int = 20
 ) -> list[dict[str, Any]]:
@@ -479,7 +487,7 @@ def _profiles(
             )
             # Django's connection hands jsonb over as text (its JSONField parses it).
             return {
-                r: (g, orjson.loads(f) if isinstance(f, str) else f)
+                r: (g, fastjson.loads(f) if isinstance(f, str) else f)
                 for r, g, f in cursor.fetchall()
             }
     rows = MatchProfile.objects.filter(source_record_id__in=record_ids).values_list(

@@ -11,6 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from celery import shared_task
+from django.db import OperationalError
 
 from matching import dedupe
 
@@ -36,19 +37,32 @@ def start_dedupe(run_id: int, shards: int) -> None:
         dedupe_shard.delay(run_id, dedupe.INDEX, shard)
 
 
-@shared_task(name="matching.catch_up", acks_late=True)
-def catch_up(domain: str, record_ids: list[int], snapshot: dict | None) -> dict[str, int]:
+@shared_task(
+    name="matching.catch_up",
+    acks_late=True,
+    # Its merges lock golden records, then source records; ingest locks them the other way
+    # round, so PostgreSQL may choose it as a deadlock victim: it runs again (idempotent).
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    retry_kwargs={"max_retries": 5},
+)
+def catch_up(
+    domain: str, record_ids: list[int], snapshot: dict | None, written: list[int] | None = None
+) -> dict[str, int]:
     from matching.catch_up import catch_up as run
     from matching.online import Snapshot
 
-    return run(domain, record_ids, Snapshot.from_dict(snapshot) if snapshot else None)
+    snapshot_ = Snapshot.from_dict(snapshot) if snapshot else None
+    return run(domain, record_ids, snapshot_, written or ())
 
 
-def enqueue_catch_up(domain: str, record_ids: list[int], snapshot: Snapshot) -> None:
+def enqueue_catch_up(
+    domain: str, record_ids: list[int], snapshot: Snapshot, written: list[int]
+) -> None:
     """After a batch commits: match its new records against what its read could not see
     (matching.catch_up). A broker that is down loses only this check; the ``dedupe`` command
     finds such pairs too."""
     try:
-        catch_up.delay(domain, record_ids, snapshot.as_dict())
+        catch_up.delay(domain, record_ids, snapshot.as_dict(), written)
     except Exception:
         logger.warning("Could not enqueue the catch-up match of %s new records", len(record_ids))

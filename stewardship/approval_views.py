@@ -43,7 +43,7 @@ from stewardship.models import ChangeApproval, StewardDecision
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
 from stewardship.templatetags.records import shortid
-from stewardship.views import BulkSelectionForm
+from stewardship.views import BulkSelectionForm, report_bulk
 
 PER_PAGE = 50
 BULK_LIMIT = 200
@@ -250,15 +250,8 @@ def approval_bulk(request: HttpRequest) -> HttpResponse:
             {"rows": rows, "action": action, "back": back, "back_url": back_url, "own": own},
         )
     outcomes = approvals.decide_many(ids, action, request.user, form.cleaned_data["note"])
-    done = [o for o in outcomes if o.ok]
-    failed = [o for o in outcomes if not o.ok]
     verb = "Approved" if action == approvals.APPROVE else "Rejected"
-    if done:
-        messages.success(request, f"{verb} {len(done)} change{'s' if len(done) != 1 else ''}.")
-    for outcome in failed[:10]:
-        messages.warning(request, outcome.message)
-    if len(failed) > 10:
-        messages.warning(request, f"… and {len(failed) - 10} more not applied.")
+    report_bulk(request, outcomes, verb + " {n} change{s}.")
     return redirect(back_url)
 
 

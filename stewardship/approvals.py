@@ -32,7 +32,7 @@ from golden_records.models import GOLDEN_MODELS, Channel, GoldenStatus, Ownershi
 from golden_records.services import resolve_golden_id, set_override
 from golden_records.values import golden_attributes, golden_value
 from stewardship.models import ChangeApproval, StewardDecision
-from stewardship.services import BulkOutcome, StewardshipError
+from stewardship.services import BulkOutcome, StewardshipError, each_apart
 
 Action = StewardDecision.Action
 State = ChangeApproval.State
@@ -272,15 +272,7 @@ def decide_many(
     if decision not in (APPROVE, REJECT):
         raise StewardshipError("invalid_decision", "Decide 'approve' or 'reject'.")
     act = approve_change if decision == APPROVE else reject_change
-    outcomes = []
-    for approval_id in dict.fromkeys(approval_ids):
-        try:
-            act(approval_id, user, note, bulk=True)
-        except StewardshipError as exc:
-            outcomes.append(BulkOutcome(approval_id, False, exc.message))
-        else:
-            outcomes.append(BulkOutcome(approval_id, True, ""))
-    return outcomes
+    return each_apart(approval_ids, lambda pk: act(pk, user, note, bulk=True))
 
 
 def propose_edit(

@@ -42,7 +42,7 @@ from stewardship.exceptions import (
 from stewardship.permissions import steward_view
 from stewardship.services import StewardshipError
 from stewardship.templatetags.records import shortid
-from stewardship.views import BULK_LIMIT, BulkSelectionForm
+from stewardship.views import BULK_LIMIT, BulkSelectionForm, report_bulk
 
 PER_PAGE = 50
 State = RejectedRecord.State
@@ -383,14 +383,5 @@ def exception_bulk(request: HttpRequest) -> HttpResponse:
             "stewardship/exceptions/bulk_confirm.html",
             {"rows": rows, "back": back, "back_url": back_url, "note": note},
         )
-    outcomes = dismiss_many(ids, request.user, note)
-    done = [o for o in outcomes if o.ok]
-    failed = [o for o in outcomes if not o.ok]
-    if done:
-        plural = "s" if len(done) != 1 else ""
-        messages.success(request, f"Dismissed {len(done)} exception{plural}.")
-    for outcome in failed[:10]:
-        messages.warning(request, outcome.message)
-    if len(failed) > 10:
-        messages.warning(request, f"… and {len(failed) - 10} more not dismissed.")
+    report_bulk(request, dismiss_many(ids, request.user, note), "Dismissed {n} exception{s}.")
     return redirect(back_url)

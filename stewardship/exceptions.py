@@ -25,7 +25,7 @@ from golden_records.services import ingest_record
 from golden_records.services.exceptions import corrected_payload
 from golden_records.services.ingest import Action as IngestAction
 from stewardship.models import StewardDecision
-from stewardship.services import BulkOutcome, StewardshipError
+from stewardship.services import BulkOutcome, StewardshipError, each_apart
 
 State = RejectedRecord.State
 
@@ -184,12 +184,4 @@ def dismiss_many(rejected_ids: Iterable[int], user: Any, note: str) -> list[Bulk
     """Dismiss each selected exception in its own transaction, with one note for all (required):
     one handled meanwhile is reported, not dismissed, and does not stop the others."""
     note = _required_note(note)
-    outcomes = []
-    for rejected_id in dict.fromkeys(rejected_ids):
-        try:
-            dismiss_exception(rejected_id, user, note, bulk=True)
-        except StewardshipError as exc:
-            outcomes.append(BulkOutcome(rejected_id, False, exc.message))
-        else:
-            outcomes.append(BulkOutcome(rejected_id, True, ""))
-    return outcomes
+    return each_apart(rejected_ids, lambda pk: dismiss_exception(pk, user, note, bulk=True))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,14 +183,21 @@ def decide_many(
 ) -> list[BulkOutcome]:
     """``decide_review`` for each review, each in its own transaction: one that someone else
     decided meanwhile is reported, not applied again, and does not stop the others."""
+    return each_apart(review_ids, lambda pk: decide_review(pk, decision, user, note, bulk=True))
+
+
+def each_apart(ids: Iterable[int], act: Callable[[int], Any]) -> list[BulkOutcome]:
+    """A bulk action: ``act`` for each id once, in the order given, each in the transaction the
+    act opens; one refused (a ``StewardshipError``: decided meanwhile, say) is reported, not
+    applied, and does not stop the others."""
     outcomes = []
-    for review_id in dict.fromkeys(review_ids):
+    for pk in dict.fromkeys(ids):
         try:
-            decide_review(review_id, decision, user, note, bulk=True)
+            act(pk)
         except StewardshipError as exc:
-            outcomes.append(BulkOutcome(review_id, False, exc.message))
+            outcomes.append(BulkOutcome(pk, False, exc.message))
         else:
-            outcomes.append(BulkOutcome(review_id, True, ""))
+            outcomes.append(BulkOutcome(pk, True, ""))
     return outcomes
 
 

@@ -97,6 +97,19 @@ class BulkForm(BulkSelectionForm):
     action = forms.ChoiceField(choices=[(MERGE, "merge"), (REJECT, "not a match")])
 
 
+def report_bulk(request: HttpRequest, outcomes: list[services.BulkOutcome], done: str) -> None:
+    """A bulk action's messages: how many were applied (``done``: "Merged {n} review{s}."),
+    then why the others were not (the first ten)."""
+    applied = sum(1 for o in outcomes if o.ok)
+    failed = [o for o in outcomes if not o.ok]
+    if applied:
+        messages.success(request, done.format(n=applied, s="" if applied == 1 else "s"))
+    for outcome in failed[:10]:
+        messages.warning(request, outcome.message)
+    if len(failed) > 10:
+        messages.warning(request, f"… and {len(failed) - 10} more not applied.")
+
+
 @require_POST
 @steward_view(decide=True)
 def bulk_decide(request: HttpRequest) -> HttpResponse:
@@ -120,15 +133,8 @@ def bulk_decide(request: HttpRequest) -> HttpResponse:
             {"reviews": reviews, "action": action, "back": back, "back_url": back_url},
         )
     outcomes = services.decide_many(ids, action, request.user, form.cleaned_data["note"])
-    done = [o for o in outcomes if o.ok]
-    failed = [o for o in outcomes if not o.ok]
     verb = "Merged" if action == MERGE else "Marked as not a match:"
-    if done:
-        messages.success(request, f"{verb} {len(done)} review{'s' if len(done) != 1 else ''}.")
-    for outcome in failed[:10]:
-        messages.warning(request, outcome.message)
-    if len(failed) > 10:
-        messages.warning(request, f"… and {len(failed) - 10} more not applied.")
+    report_bulk(request, outcomes, verb + " {n} review{s}.")
     return redirect(back_url)
 
 

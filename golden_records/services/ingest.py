@@ -199,7 +199,7 @@ class _Batch:
             [(r, current) for r, current in changed if current is not None],
         )
         created, updated = self._write_source_records(changed, references)
-        self._catch_up_after_commit([sr.pk for sr in created if sr.golden_id in new_golden_ids])
+        self._catch_up_after_commit([sr.pk for sr in created], [sr.pk for sr in updated])
         touched = self._resolve_waiting_references(created)
         own_domain = touched.pop(self.spec.name, set())
         own_domain.update(sr.golden_id for sr in (*created, *updated))
@@ -216,17 +216,18 @@ class _Batch:
             if record.ok:
                 record.version = versions.get(record.golden_id)
 
-    def _catch_up_after_commit(self, record_ids: list[int]) -> None:
+    def _catch_up_after_commit(self, record_ids: list[int], written: list[int]) -> None:
         """Batches running side by side cannot see each other's new records (matching.catch_up):
-        once this one commits, its new golden records are matched against what its read did not
-        see. SQLite runs one write transaction at a time (no snapshot): nothing to catch up."""
+        once this one commits, its new records (linked or not) are matched against what its read
+        did not see. SQLite runs one write transaction at a time (no snapshot): nothing to catch
+        up."""
         snapshot = self.matcher.snapshot if self.matcher is not None else None
         if not record_ids or snapshot is None:
             return
         from matching.tasks import enqueue_catch_up
 
         domain = self.spec.name
-        transaction.on_commit(lambda: enqueue_catch_up(domain, record_ids, snapshot))
+        transaction.on_commit(lambda: enqueue_catch_up(domain, record_ids, snapshot, written))
 
     # -- locks ----------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from golden_records.services import ingest_batch
 from matching import online
 from matching.catch_up import RAISED_BY, _unseen, catch_up
-from matching.models import MatchReview
+from matching.models import MatchDecision, MatchReview
 from tests.conftest import make_system
 from tests.matching.test_online import NORTHWIND_CRM, NORTHWIND_ERP, NORTHWIND_MUNICH, ZENITH
 
@@ -106,6 +106,28 @@ class TestCatchUp:
         assert review.explanation["comparisons"]
         assert len(active_goldens()) == 2  # nothing merged
 
+    def test_the_older_records_catch_up_finds_the_pair_too(self):
+        erp = send("erp", "100045", NORTHWIND_ERP)
+        crm = send("crm", "0015g00000ABC", NORTHWIND_CRM, hidden=True)
+
+        assert catch_up("customer", [erp.pk], None)["merged"] == 1
+        crm.refresh_from_db()
+        assert crm.golden_id == erp.golden_id
+        assert active_goldens() == {erp.golden_id}
+
+    def test_a_golden_record_weighed_lower_than_it_now_scores_is_matched_again(self):
+        erp = send("erp", "100045", NORTHWIND_ERP)
+        crm = send("crm", "A-77", NORTHWIND_MUNICH)
+        # As if, when the decision was taken, the golden record held only a weaker look-alike
+        # (the record that scores now came in a batch the read could not see).
+        MatchReview.objects.all().delete()
+        decision = MatchDecision.objects.get(source_record=crm)
+        decision.candidates = [{"golden_id": str(erp.golden_id), "probability": 0.01}]
+        decision.save()
+
+        assert catch_up("customer", [crm.pk], None)["reviews"] == 1
+        assert MatchReview.objects.get().candidate_record == erp
+
     def test_pairs_the_online_decision_weighed_are_left_alone(self):
         send("erp", "100045", NORTHWIND_ERP)
         crm = send("crm", "A-77", NORTHWIND_MUNICH)  # seen: online matching raised the review
@@ -127,7 +149,7 @@ class TestCatchUp:
 
 
 @pytest.mark.django_db
-def test_a_batch_enqueues_its_new_golden_records_where_batches_run_side_by_side(
+def test_a_batch_enqueues_its_new_records_where_batches_run_side_by_side(
     django_capture_on_commit_callbacks,
 ):
     send("erp", "100045", NORTHWIND_ERP)
@@ -139,10 +161,13 @@ def test_a_batch_enqueues_its_new_golden_records_where_batches_run_side_by_side(
         linked = send("crm", "0015g00000ABC", NORTHWIND_CRM)
     assert linked.link_rule.startswith("match:")
     if connection.vendor == "postgresql":
-        # Only the record that made a new golden record is matched again, once per batch.
-        [(domain, record_ids, snapshot)] = [c.args for c in delay.call_args_list]
-        assert (domain, record_ids) == ("customer", [other.pk])
-        assert set(snapshot) == {"xmin", "own"}
+        # Each batch's new records, linked or not, once per batch after its commit.
+        calls = [c.args for c in delay.call_args_list]
+        assert [(c[0], c[1], c[3]) for c in calls] == [
+            ("customer", [other.pk], []),
+            ("customer", [linked.pk], []),
+        ]
+        assert all(set(c[2]) == {"xmin", "own"} for c in calls)
     else:  # one write transaction at a time: nothing to catch up
         delay.assert_not_called()
 
