@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any
 
-import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from psycopg.types.json import Jsonb
 
@@ -237,7 +236,7 @@ def _update_from_json(
         f"{quote(f.column)} = v.{key}{'::jsonb' if isinstance(f, models.JSONField) else ''}"
         for f, key in zip(fields, keys[1:], strict=True)
     )
-    document = _document_dumps(
+    document = dumps_for(_RowEncoder)(
         [{key: read(obj) for key, read in zip(keys, readers, strict=True)} for obj in objs]
     )
     with connection.cursor() as cursor:
@@ -245,7 +244,7 @@ def _update_from_json(
             f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
             f"FROM jsonb_to_recordset(%s::jsonb) AS v({types}) "
             f"WHERE t.{quote(pk.column)} = v.{keys[0]}",
-            [document],
+            [document.decode() if isinstance(document, bytes) else document],
         )
 
 
@@ -266,20 +265,13 @@ def _json_reader(field: models.Field) -> Callable[[models.Model], Any]:
     return _reader(field)
 
 
-def _document_dumps(rows: list[dict[str, Any]]) -> str:
-    try:
-        return orjson.dumps(
-            rows, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME
-        ).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(rows, default=_json_default, separators=(",", ":"))
-
-
-def _json_default(value: Any) -> Any:
+class _RowEncoder(json.JSONEncoder):
     """Values json cannot encode, in the text form PostgreSQL parses back exactly (datetimes
     keep their microseconds and offset, decimals their digits)."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+    def default(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime | dt.date | dt.time):
+            return value.isoformat()
+        if isinstance(value, decimal.Decimal | uuid.UUID):
+            return str(value)
+        return super().default(value)

@@ -28,13 +28,6 @@ Customer = GOLDEN_MODELS["customer"]
 ORIGIN = ChangeOrigin.command("test")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_saturation_memory():
-    online._saturated.clear()
-    yield
-    online._saturated.clear()
-
-
 def send(system: str, source_id: str, payload: dict, hidden: bool = False) -> SourceRecord:
     """Ingest one record; ``hidden``: its batch sees no stored candidate, as when the records
     it would have found were not committed yet."""

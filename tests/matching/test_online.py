@@ -72,14 +72,6 @@ ZENITH = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _fresh_saturation_memory():
-    """online._saturated is process-wide: keep one test's saturated keys out of the next."""
-    online._saturated.clear()
-    yield
-    online._saturated.clear()
-
-
 def record(system: str, domain: str, source_id: str) -> SourceRecord:
     return SourceRecord.objects.get(system__code=system, domain=domain, source_id=source_id)
 
