@@ -300,3 +300,48 @@ class DedupePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.left} ~ {self.right}: {self.probability:.3f}"
+
+
+class CatchUpRequest(models.Model):
+    """A batch's new records, to be matched again once the batch has committed, against the
+    candidates its read could not see (matching/catch_up.py).
+
+    The row is written in the batch's own transaction: it exists exactly when the records do.
+    The Celery message sent on commit is only the fast path; the sweep (``matching.sweep``)
+    runs what a lost message or a killed worker left pending, so no repair depends on the
+    broker. A request is done in the same transaction as its merges and reviews: a run that
+    dies leaves it pending, and the next run starts from the same state.
+    """
+
+    domain = models.CharField(max_length=16, choices=DOMAIN_CHOICES)
+    record_ids = models.JSONField(help_text="Source record ids of the batch's new records.")
+    written = models.JSONField(
+        default=list, help_text="The batch's other written records: never candidates."
+    )
+    snapshot_xmin = models.BigIntegerField(
+        null=True, help_text="The oldest transaction running when the batch read (None: all)."
+    )
+    snapshot_own = models.BigIntegerField(null=True, help_text="The batch's own transaction.")
+    created_at = models.DateTimeField()
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Runs started (committed before each run: a killed run counts)."
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(
+        default=dict, blank=True, help_text="Counts, and each merge with the pair that made it."
+    )
+    error = models.TextField(blank=True, default="", help_text="The last failed run's error.")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="catch_up_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "done" if self.done_at else "pending"
+        return f"catch-up {self.domain} #{self.pk} ({len(self.record_ids)} records, {state})"

@@ -46,8 +46,15 @@ from matching.scoring import PairDetails, score_pair, score_pairs_explained
 MAX_CANDIDATES = 25
 """Candidates scored per record: those sharing the most blocking keys with it."""
 ONLINE_BLOCK_LIMIT = 40
-"""Online, a key shared by more records than this (or the rules' ``max_block_size``, if
-smaller) is too common to find a record's duplicates: the candidates come from its rarer keys."""
+"""Online, a fuzzy key shared by more records than this (or the rules' ``max_block_size``, if
+smaller) is too common to find a record's duplicates: the candidates come from its rarer keys.
+Identifier keys have no such limit (``IDENTIFIER_GOLDEN_LIMIT``)."""
+IDENTIFIER_GOLDEN_LIMIT = 25
+"""An identifier key (a blocking rule on one decisive or exclusive identifier: tax id, DUNS,
+GTIN) is never too common: a large customer has dozens of accounts under one tax id, a GTIN
+repeats across systems. Its candidates are one record per golden record holding it, the oldest
+golden records first, at most this many (more golden records with one exclusive identifier
+would be duplicates of each other; the oldest are the ones to link to)."""
 EXPLAIN_ABOVE = 0.2
 """Decisions whose best candidate scores at least this share of the review threshold keep the
 full explanation."""
@@ -82,6 +89,32 @@ def record_keys(rules: RuleSet, features: Features) -> list[int]:
     return sorted(
         {key_hash(rules.domain, rule, value) for rule, value in blocking_keys(rules, features)}
     )
+
+
+def identifier_rules(rules: RuleSet) -> frozenset[str]:
+    """Names of the blocking rules on one decisive or exclusive identifier."""
+    return _identifier_rules(rules.blocking, (*rules.decisive, *rules.exclusive))
+
+
+@functools.lru_cache(maxsize=64)
+def _identifier_rules(
+    blocking: tuple[tuple[str, ...], ...], identifiers: tuple[str, ...]
+) -> frozenset[str]:
+    return frozenset(
+        "+".join(rule) for rule in blocking if len(rule) == 1 and rule[0] in identifiers
+    )
+
+
+def record_identifier_keys(rules: RuleSet, features: Features) -> set[int]:
+    """The record's blocking keys that are identifier keys (no block-size limit)."""
+    names = identifier_rules(rules)
+    if not names:
+        return set()
+    return {
+        key_hash(rules.domain, rule, value)
+        for rule, value in blocking_keys(rules, features)
+        if rule in names
+    }
 
 
 def compared_attributes(rules: RuleSet) -> list[str]:
@@ -191,6 +224,8 @@ class OnlineMatcher:
         self.scored: dict[int, list[tuple[uuid.UUID, float]]] = defaultdict(list)
         """Every stored candidate scored per record: (golden id, probability)."""
         self.snapshot: Snapshot | None = None
+        self.identifiers: set[int] = set()
+        """The batch's identifier keys (never too common)."""
 
     # -- preparation: one round of queries and one vectorised scoring for the batch -------------
 
@@ -206,6 +241,7 @@ class OnlineMatcher:
         """
         self.features = [features_of(self.rules, c) for c in canonicals]
         self.keys = [record_keys(self.rules, f) for f in self.features]
+        self.identifiers = {k for f in self.features for k in record_identifier_keys(self.rules, f)}
         stored = self._stored_candidates(exclude={record_id for record_id, _, _ in updated})
         self._add_updated(stored, updated)
         pool: list[Features] = list(self.features)
@@ -282,22 +318,20 @@ class OnlineMatcher:
     def _stored_candidates(
         self, exclude: set[int]
     ) -> dict[int, list[tuple[int, uuid.UUID, Features]]]:
-        limit = min(self.rules.max_block_size, ONLINE_BLOCK_LIMIT)
+        limit = block_limit(self.rules)
         saturated = _saturated_keys(self.rules)
-        wanted = {k for keys in self.keys for k in keys} - saturated
+        wanted = {k for keys in self.keys for k in keys} - saturated - self.identifiers
         # What this read cannot see (batches not committed yet): matching.catch_up looks there
         # once this batch has committed.
         self.snapshot = Snapshot.current()
-        found = _rows_under_keys(sorted(wanted), limit + 1)
-        by_key: dict[int, list[int]] = defaultdict(list)
-        for key, record_id in found:
-            by_key[key].append(record_id)
+        by_key = candidate_rows(sorted(wanted), limit, sorted(self.identifiers))
         for key, ids in by_key.items():
-            if len(ids) > limit and len(saturated) < _SATURATED_LIMIT:
+            too_common = len(ids) > limit and key not in self.identifiers
+            if too_common and len(saturated) < _SATURATED_LIMIT:
                 saturated.add(key)
         chosen: dict[int, list[int]] = {}
         for index, keys in enumerate(self.keys):
-            ranked = top_candidates(keys, by_key, limit, exclude)
+            ranked = top_candidates(keys, by_key, limit, exclude, self.identifiers)
             if ranked:
                 chosen[index] = ranked
         profiles = _profiles(
@@ -331,19 +365,22 @@ class OnlineMatcher:
                         stored.setdefault(index, []).append(candidate)
 
     def _peer_pairs(self) -> Iterable[tuple[int, int]]:
-        """(later, earlier) pairs of this batch's records that share a usable blocking key."""
+        """(later, earlier) pairs of this batch's records that share a usable blocking key.
+
+        A fuzzy block larger than the limit says little and is skipped; in an identifier's
+        block, however large, each record is paired with the block's first ``limit`` records
+        (the ones that decide which golden record the identifier's records join)."""
+        limit = block_limit(self.rules)
         blocks: dict[int, list[int]] = defaultdict(list)
         for index, keys in enumerate(self.keys):
             for key in keys:
                 blocks[key].append(index)
         seen: set[tuple[int, int]] = set()
-        for members in blocks.values():
-            if len(members) < 2 or len(members) > min(
-                self.rules.max_block_size, ONLINE_BLOCK_LIMIT
-            ):
+        for key, members in blocks.items():
+            if len(members) < 2 or (len(members) > limit and key not in self.identifiers):
                 continue
             for i, later in enumerate(members):
-                for earlier in members[:i]:
+                for earlier in members[: min(i, limit)]:
                     if (later, earlier) not in seen:
                         seen.add((later, earlier))
                         yield later, earlier
@@ -397,19 +434,49 @@ class OnlineMatcher:
         return self._explained[key]
 
 
+def block_limit(rules: RuleSet) -> int:
+    """Records a fuzzy blocking key may be shared by and still find candidates online."""
+    return min(rules.max_block_size, ONLINE_BLOCK_LIMIT)
+
+
 def top_candidates(
-    keys: Iterable[int], by_key: dict[int, list[int]], limit: int, exclude: Collection[int]
+    keys: Iterable[int],
+    by_key: dict[int, list[int]],
+    limit: int,
+    exclude: Collection[int],
+    identifiers: Collection[int] = (),
 ) -> list[int]:
-    """The ``MAX_CANDIDATES`` records sharing the most of ``keys`` (keys held by more than
-    ``limit`` records say little and are skipped), older records first among equals."""
+    """The records sharing an identifier key (``identifiers``: one per golden record, see
+    ``candidate_rows``), then up to ``MAX_CANDIDATES`` in all sharing the most of ``keys``
+    (fuzzy keys held by more than ``limit`` records say little and are skipped), older records
+    first among equals."""
     shared: dict[int, int] = defaultdict(int)
+    required: set[int] = set()
     for key in keys:
         ids = by_key.get(key, ())
-        if len(ids) <= limit:
+        is_identifier = key in identifiers
+        if len(ids) <= limit or is_identifier:
             for record_id in ids:
                 if record_id not in exclude:
                     shared[record_id] += 1
-    return sorted(shared, key=lambda r: (-shared[r], r))[:MAX_CANDIDATES]
+                    if is_identifier:
+                        required.add(record_id)
+    ranked = sorted(shared, key=lambda r: (r not in required, -shared[r], r))
+    return ranked[: max(MAX_CANDIDATES, len(required))]
+
+
+def candidate_rows(
+    keys: Sequence[int], limit: int, identifiers: Sequence[int] = ()
+) -> dict[int, list[int]]:
+    """Source record ids under each key: at most ``limit + 1`` under a fuzzy key (one more
+    than usable tells the key is too common), and under an identifier key one record per
+    golden record holding it, at most ``IDENTIFIER_GOLDEN_LIMIT`` golden records."""
+    by_key: dict[int, list[int]] = defaultdict(list)
+    for key, record_id in _rows_under_keys(keys, limit + 1):
+        by_key[key].append(record_id)
+    for key, record_id in _identifier_rows(identifiers, IDENTIFIER_GOLDEN_LIMIT):
+        by_key[key].append(record_id)
+    return by_key
 
 
 def _candidate_list(
@@ -447,6 +514,40 @@ def _rows_under_keys(keys: Sequence[int], limit: int) -> list[tuple[int, int]]:
             cursor.execute(parts, list(chunk))
             rows.extend(cursor.fetchall())
     return rows
+
+
+def _identifier_rows(keys: Sequence[int], goldens: int) -> list[tuple[int, int]]:
+    """(key, source record id) with one record (the oldest) per golden record holding the key,
+    the ``goldens`` oldest golden records per key. A key shared by thousands of records of one
+    golden record costs one index range scan, not thousands of candidates."""
+    if not keys:
+        return []
+    block = connection.ops.quote_name(BlockKey._meta.db_table)
+    source = connection.ops.quote_name(SourceRecord._meta.db_table)
+    select = (
+        f"SELECT b.key, s.golden_id, MIN(b.source_record_id) FROM {block} b "
+        f"JOIN {source} s ON s.id = b.source_record_id WHERE b.key "
+    )
+    group = " GROUP BY b.key, s.golden_id"
+    rows: list[tuple[int, Any, int]] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(select + "= ANY(%s::bigint[])" + group, [array_literal(keys)])
+            rows = cursor.fetchall()
+        else:
+            for start in range(0, len(keys), 400):
+                chunk = list(keys[start : start + 400])
+                marks = ", ".join("%s" for _ in chunk)
+                cursor.execute(select + f"IN ({marks})" + group, chunk)
+                rows.extend(cursor.fetchall())
+    per_key: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for key, golden_id, record_id in rows:
+        per_key[key].append((str(uuid.UUID(str(golden_id))), record_id))
+    return [
+        (key, record_id)
+        for key, found in per_key.items()
+        for _, record_id in sorted(found)[:goldens]
+    ]
 
 
 def scored_features(rules: RuleSet) -> list[str]:

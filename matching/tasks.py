@@ -2,21 +2,20 @@
 
 Tasks take ids, keep their state in the database (DedupeRun, DedupeShard) and are safe to run
 twice: a shard that has finished is not run again, an applied run is not applied again; a
-catch-up match leaves alone the pairs it merged or raised a review for.
+catch-up request that is done is not run again (CatchUpRequest.done_at), and the sweep runs
+the ones a lost message or a killed worker left pending.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
+from matching import catch_up as catch_up_service
 from matching import dedupe
-
-if TYPE_CHECKING:
-    from matching.online import Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -41,28 +40,19 @@ def start_dedupe(run_id: int, shards: int) -> None:
     name="matching.catch_up",
     acks_late=True,
     # Its merges lock golden records, then source records; ingest locks them the other way
-    # round, so PostgreSQL may choose it as a deadlock victim: it runs again (idempotent).
+    # round, so PostgreSQL may choose it as a deadlock victim: it runs again (idempotent), and
+    # the request stays pending for the sweep if every retry fails.
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     retry_kwargs={"max_retries": 5},
 )
-def catch_up(
-    domain: str, record_ids: list[int], snapshot: dict | None, written: list[int] | None = None
-) -> dict[str, int]:
-    from matching.catch_up import catch_up as run
-    from matching.online import Snapshot
-
-    snapshot_ = Snapshot.from_dict(snapshot) if snapshot else None
-    return run(domain, record_ids, snapshot_, written or ())
+def catch_up(request_id: int) -> dict[str, int] | None:
+    """Run a batch's catch-up request (matching.catch_up); nothing if it is done already."""
+    return catch_up_service.run_request(request_id)
 
 
-def enqueue_catch_up(
-    domain: str, record_ids: list[int], snapshot: Snapshot, written: list[int]
-) -> None:
-    """After a batch commits: match its new records against what its read could not see
-    (matching.catch_up). A broker that is down loses only this check; the ``dedupe`` command
-    finds such pairs too."""
-    try:
-        catch_up.delay(domain, record_ids, snapshot.as_dict(), written)
-    except Exception:
-        logger.warning("Could not enqueue the catch-up match of %s new records", len(record_ids))
+@shared_task(name="matching.sweep_catch_ups")
+def sweep_catch_ups(grace_seconds: float | None = None) -> int:
+    """Beat: run catch-up requests whose message was lost or whose worker died."""
+    grace = settings.MDM_CATCH_UP_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    return catch_up_service.sweep(grace)

@@ -125,6 +125,9 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # and refuses anything larger with a clear 400 before parsing it.
 MDM_MAX_BODY_BYTES = int(os.environ.get("MDM_MAX_BODY_BYTES", str(10 * 1024 * 1024)))
 MDM_MAX_BATCH_RECORDS = 1000
+# History rows say why a change happened (a merge names the pairs and probabilities behind
+# it): a text column, not simple-history's default of 100 characters.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = MDM_MAX_BODY_BYTES
 MDM_IDEMPOTENCY_KEY_TTL_HOURS = 48
 
@@ -156,6 +159,9 @@ MDM_DELIVERY_BATCH = int(os.environ.get("MDM_DELIVERY_BATCH", "200"))
 MDM_DELIVERY_THREADS = int(os.environ.get("MDM_DELIVERY_THREADS", "32"))
 MDM_DELIVERY_RETENTION_DAYS = max(30, int(os.environ.get("MDM_DELIVERY_RETENTION_DAYS", "30")))
 MDM_DELIVERY_LAG_SLA_SECONDS = float(os.environ.get("MDM_DELIVERY_LAG_SLA_SECONDS", "900"))
+# Catch-up matching (matching/catch_up.py): the beat sweep runs a request still pending this
+# long after its batch committed (its on-commit message was lost or its worker died).
+MDM_CATCH_UP_GRACE_SECONDS = float(os.environ.get("MDM_CATCH_UP_GRACE_SECONDS", "10"))
 # /metrics (sync/metrics.py): when set, a scrape must send "Authorization: Bearer <token>";
 # when empty the endpoint is open (serve it on an internal network only).
 MDM_METRICS_TOKEN = os.environ.get("MDM_METRICS_TOKEN", "")
@@ -231,6 +237,12 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than its period behind busy workers is dropped: the next
         # one does the same work.
         "options": {"expires": float(os.environ.get("MDM_SWEEP_SECONDS", "5"))},
+    },
+    # The safety net under catch-up matching's on-commit fast path (matching/catch_up.py).
+    "sweep-catch-ups": {
+        "task": "matching.sweep_catch_ups",
+        "schedule": float(os.environ.get("MDM_CATCH_UP_SWEEP_SECONDS", "5")),
+        "options": {"expires": float(os.environ.get("MDM_CATCH_UP_SWEEP_SECONDS", "5"))},
     },
     "reconcile-deliveries": {"task": "sync.reconcile", "schedule": 600.0},
     "purge-deliveries": {"task": "sync.purge_old_deliveries", "schedule": 3600.0},

@@ -39,6 +39,7 @@ from golden_records.pipeline import PreparedRecord, prepare_record
 from golden_records.services.governance import record_non_owner_changes
 from golden_records.services.locks import lock_entities
 from golden_records.services.ownership import apply_ownership
+from matching.catch_up import request_catch_up
 from matching.models import MatchKey
 from matching.online import OnlineDecision, OnlineMatcher, index_source_records, record_decisions
 from matching.rule_versions import rules_if_any
@@ -219,15 +220,13 @@ class _Batch:
     def _catch_up_after_commit(self, record_ids: list[int], written: list[int]) -> None:
         """Batches running side by side cannot see each other's new records (matching.catch_up):
         once this one commits, its new records (linked or not) are matched against what its read
-        did not see. SQLite runs one write transaction at a time (no snapshot): nothing to catch
-        up."""
+        did not see. The request is a row of this transaction, run after commit (the sweep runs
+        it if the message is lost). SQLite runs one write transaction at a time (no snapshot):
+        nothing to catch up."""
         snapshot = self.matcher.snapshot if self.matcher is not None else None
         if not record_ids or snapshot is None:
             return
-        from matching.tasks import enqueue_catch_up
-
-        domain = self.spec.name
-        transaction.on_commit(lambda: enqueue_catch_up(domain, record_ids, snapshot, written))
+        request_catch_up(self.spec.name, record_ids, snapshot, written)
 
     # -- locks ----------------------------------------------------------------------------------
 

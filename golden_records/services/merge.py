@@ -248,3 +248,25 @@ def resolve_golden_id(domain: str, golden_id: uuid.UUID) -> uuid.UUID:
     if row and row["record_status"] == GoldenStatus.MERGED and row["merged_into"]:
         return row["merged_into"]
     return golden_id
+
+
+def identifier_conflicts(domain: str, golden_ids: Collection[uuid.UUID]) -> dict[str, list[str]]:
+    """The exclusive identifiers (tax id, DUNS, GTIN) on which ``golden_ids`` disagree: name →
+    the different values. Records with two valid, different exclusive identifiers are two
+    entities, however alike they are otherwise."""
+    spec = get_domain(domain)
+    names = spec.exclusive_identifiers
+    if not names or len(golden_ids) < 2:
+        return {}
+    rows = GOLDEN_MODELS[domain].objects.filter(pk__in=golden_ids).values(*names)
+    conflicts: dict[str, list[str]] = {}
+    for name in names:
+        attribute = spec.attribute(name)
+        values = {
+            attribute.match_value(row[name]): row[name]
+            for row in rows
+            if row[name] not in ("", None)
+        }
+        if len(values) > 1:
+            conflicts[name] = sorted(str(v) for v in values.values())
+    return conflicts

@@ -9,18 +9,21 @@ and running it again changes nothing.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import threading
 from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from golden_records.history import ChangeOrigin
 from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from golden_records.services import ingest_batch
+from matching import catch_up as catch_up_module
 from matching import online
-from matching.catch_up import RAISED_BY, _unseen, catch_up
-from matching.models import MatchDecision, MatchReview
+from matching.catch_up import RAISED_BY, RETENTION_DAYS, _unseen, catch_up, run_request, sweep
+from matching.models import CatchUpRequest, MatchDecision, MatchReview
 from tests.conftest import make_system
 from tests.matching.test_online import NORTHWIND_CRM, NORTHWIND_ERP, NORTHWIND_MUNICH, ZENITH
 
@@ -31,7 +34,7 @@ ORIGIN = ChangeOrigin.command("test")
 def send(system: str, source_id: str, payload: dict, hidden: bool = False) -> SourceRecord:
     """Ingest one record; ``hidden``: its batch sees no stored candidate, as when the records
     it would have found were not committed yet."""
-    hide = mock.patch.object(online, "_rows_under_keys", return_value=[])
+    hide = mock.patch.object(online, "candidate_rows", return_value={})
     with hide if hidden else contextlib.nullcontext():
         outcome = ingest_batch(
             make_system(system),
@@ -142,10 +145,10 @@ class TestCatchUp:
 
 
 @pytest.mark.django_db
-def test_a_batch_enqueues_its_new_records_where_batches_run_side_by_side(
+def test_a_batch_writes_a_request_and_enqueues_it_where_batches_run_side_by_side(
     django_capture_on_commit_callbacks,
 ):
-    send("erp", "100045", NORTHWIND_ERP)
+    first = send("erp", "100045", NORTHWIND_ERP)
     with (
         mock.patch("matching.tasks.catch_up.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
@@ -153,15 +156,17 @@ def test_a_batch_enqueues_its_new_records_where_batches_run_side_by_side(
         other = send("crm", "Z-1", ZENITH)
         linked = send("crm", "0015g00000ABC", NORTHWIND_CRM)
     assert linked.link_rule.startswith("match:")
+    requests = list(CatchUpRequest.objects.exclude(record_ids=[first.pk]).order_by("pk"))
     if connection.vendor == "postgresql":
-        # Each batch's new records, linked or not, once per batch after its commit.
-        calls = [c.args for c in delay.call_args_list]
-        assert [(c[0], c[1], c[3]) for c in calls] == [
+        # Each batch's new records, linked or not: a request row per batch, run after commit.
+        assert [(r.domain, r.record_ids, r.written) for r in requests] == [
             ("customer", [other.pk], []),
             ("customer", [linked.pk], []),
         ]
-        assert all(set(c[2]) == {"xmin", "own"} for c in calls)
+        assert all(r.snapshot_xmin and r.done_at is None for r in requests)
+        assert [c.args for c in delay.call_args_list] == [(r.pk,) for r in requests]
     else:  # one write transaction at a time: nothing to catch up
+        assert requests == []
         delay.assert_not_called()
 
 
@@ -240,3 +245,169 @@ def test_two_batches_at_once_end_with_one_golden_record():
     assert len(active_goldens()) == 1  # the catch-up of the later commit merged them
     goldens = set(SourceRecord.objects.values_list("golden_id", flat=True))
     assert goldens == active_goldens()
+
+
+# The same company as a web shop account: no legal form, street spelt out another way.
+NORTHWIND_ECOM = {
+    "name": "Northwind Traders",
+    "address_line1": "Friedrichstraße 123",
+    "city": "Berlin",
+    "postal_code": "10117",
+    "country": "DE",
+    "phone": "030 23456789",
+}
+
+
+def three_way_split(**tax_ids: str) -> tuple[SourceRecord, SourceRecord, SourceRecord]:
+    """One company sent by three systems whose batches could not see each other."""
+    erp = send("erp", "100045", {**NORTHWIND_ERP, **_tax("erp", tax_ids)})
+    crm = send("crm", "0015g00000ABC", {**NORTHWIND_CRM, **_tax("crm", tax_ids)}, hidden=True)
+    ecom = send("ecom", "WEB-77", NORTHWIND_ECOM, hidden=True)
+    assert len({erp.golden_id, crm.golden_id, ecom.golden_id}) == 3
+    return erp, crm, ecom
+
+
+def _tax(system: str, tax_ids: dict[str, str]) -> dict[str, str]:
+    return {"tax_id": tax_ids[system]} if system in tax_ids else {}
+
+
+@pytest.mark.django_db
+class TestSplitsOfMoreThanTwo:
+    def test_a_three_way_split_merges_into_the_oldest_golden_record(self):
+        """The finding: a record strongly matching two golden records became a review."""
+        erp, _crm, ecom = three_way_split()
+
+        counts = catch_up("customer", [ecom.pk], None)
+
+        assert counts["merged"] == 2
+        assert counts["reviews"] == 0
+        assert active_goldens() == {erp.golden_id}
+        assert set(SourceRecord.objects.values_list("golden_id", flat=True)) == {erp.golden_id}
+        assert not MatchReview.objects.filter(status="open").exists()
+
+    def test_each_merge_says_which_pairs_made_it(self):
+        _erp, crm, ecom = three_way_split()
+        catch_up("customer", [ecom.pk], None)
+
+        for retired_id in (crm.golden_id, ecom.golden_id):
+            latest = Customer.objects.get(pk=retired_id).history.latest()
+            assert latest.actor == RAISED_BY
+            assert "3 golden records of one entity" in latest.history_change_reason
+            assert "ecom:WEB-77 ~ erp:100045 p=" in latest.history_change_reason
+            assert "ecom:WEB-77 ~ crm:0015g00000ABC p=" in latest.history_change_reason
+
+    def test_golden_records_with_different_tax_ids_are_left_to_a_steward(self):
+        three_way_split(erp="DE136695976", crm="DE129273398")
+
+        counts = catch_up("customer", [ecom_record().pk], None)
+
+        assert counts["merged"] == 0
+        assert counts["reviews"] >= 1
+        assert len(active_goldens()) == 3
+
+    def test_whichever_record_catches_up_the_end_state_is_the_same(self):
+        erp, crm, ecom = three_way_split()
+        for record in (crm, erp, ecom):
+            catch_up("customer", [record.pk], None)
+
+        assert active_goldens() == {erp.golden_id}
+        assert not MatchReview.objects.exists()
+
+
+def ecom_record() -> SourceRecord:
+    return SourceRecord.objects.get(system__code="ecom", source_id="WEB-77")
+
+
+def pending_request(*records: SourceRecord) -> CatchUpRequest:
+    """A request as a batch writes it; no snapshot: every candidate counts as unseen."""
+    return CatchUpRequest.objects.create(
+        domain="customer", record_ids=[r.pk for r in records], created_at=timezone.now()
+    )
+
+
+@pytest.mark.django_db
+class TestRequests:
+    def test_a_request_runs_once(self):
+        _, _, ecom = three_way_split()
+        request = pending_request(ecom)
+
+        assert run_request(request.pk) == {"pairs": 2, "merged": 2, "reviews": 0}
+        assert run_request(request.pk) is None  # a second delivery of its message
+
+        request.refresh_from_db()
+        assert request.done_at is not None
+        assert request.attempts == 1
+        assert request.result["merged"] == 2
+        [merge] = request.result["merges"]
+        assert merge["record"] == ecom.pk
+        assert len(merge["pairs"]) == 2
+
+    def test_a_run_that_dies_half_way_leaves_nothing_and_the_next_run_completes(self):
+        erp, _, ecom = three_way_split()
+        request = pending_request(ecom)
+        versions = dict(Customer.objects.values_list("pk", "version"))
+
+        with (
+            mock.patch("matching.catch_up._raise_reviews", side_effect=SystemExit("killed")),
+            pytest.raises(SystemExit),
+        ):
+            run_request(request.pk)
+
+        request.refresh_from_db()
+        assert request.done_at is None and request.attempts == 1
+        assert dict(Customer.objects.values_list("pk", "version")) == versions  # rolled back
+        assert len(active_goldens()) == 3
+
+        assert run_request(request.pk)["merged"] == 2
+        request.refresh_from_db()
+        assert request.attempts == 2 and request.done_at is not None
+        assert active_goldens() == {erp.golden_id}
+
+    def test_the_sweep_runs_what_is_pending_after_the_grace_period(self):
+        erp, _, ecom = three_way_split()
+        request = pending_request(ecom)
+
+        assert sweep(grace_seconds=60) == 0  # its message may still be on the way
+        assert sweep(grace_seconds=0) == 1
+        assert sweep(grace_seconds=0) == 0
+        request.refresh_from_db()
+        assert request.done_at is not None
+        assert active_goldens() == {erp.golden_id}
+
+    def test_the_sweep_forgets_old_done_requests_and_keeps_pending_ones(self):
+        _, _, ecom = three_way_split()
+        old = timezone.now() - dt.timedelta(days=RETENTION_DAYS + 1)
+        done = CatchUpRequest.objects.create(
+            domain="customer", record_ids=[ecom.pk], created_at=old, done_at=old
+        )
+        pending = CatchUpRequest.objects.create(
+            domain="customer", record_ids=[ecom.pk], created_at=old
+        )
+
+        sweep(grace_seconds=0)
+
+        assert not CatchUpRequest.objects.filter(pk=done.pk).exists()
+        assert CatchUpRequest.objects.get(pk=pending.pk).done_at is not None
+
+    def test_a_failing_request_does_not_hold_up_the_others(self):
+        erp, _, ecom = three_way_split()
+        broken = CatchUpRequest.objects.create(
+            domain="customer",
+            record_ids=[ecom.pk],
+            created_at=timezone.now() - dt.timedelta(seconds=30),
+        )
+        good = pending_request(ecom)
+        real = catch_up_module.catch_up
+
+        def fail_first(domain, record_ids, *args, **kwargs):
+            if kwargs.get("request_id", args[-1] if args else None) == broken.pk:
+                raise RuntimeError("poison")
+            return real(domain, record_ids, *args, **kwargs)
+
+        with mock.patch.object(catch_up_module, "catch_up", side_effect=fail_first):
+            assert sweep(grace_seconds=0) == 1
+
+        broken.refresh_from_db()
+        assert broken.done_at is None and "poison" in broken.error
+        assert CatchUpRequest.objects.get(pk=good.pk).done_at is not None
+        assert active_goldens() == {erp.golden_id}
