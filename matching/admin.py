@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from matching.models import (
+    CatchUpRequest,
     DedupePair,
     DedupeRun,
     DedupeShard,
@@ -130,3 +131,9 @@ class DedupeShardAdmin(ReadOnlyAdmin):
 class DedupePairAdmin(ReadOnlyAdmin):
     list_display = ["run", "left", "right", "probability"]
     list_filter = ["run"]
+
+
+@admin.register(CatchUpRequest)
+class CatchUpRequestAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "domain", "created_at", "attempts", "done_at", "result"]
+    list_filter = ["domain", ("done_at", admin.EmptyFieldListFilter)]

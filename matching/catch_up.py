@@ -14,10 +14,10 @@ kept apart are left alone, so running it twice changes nothing.
 Batches that ran one after the other leave nothing to catch up: a few queries, no scoring.
 
 A record that strongly matches several golden records (three systems sent one entity at once:
-three golden records) merges them all into the oldest, when the records it matched also agree
-with each other (the cluster guard, as in dedupe) and no exclusive identifier differs;
-otherwise a steward reviews them. Each merge's history names the pairs and probabilities that
-made it, and the request's ``result`` lists its merges.
+three golden records) merges them all into the oldest, when the records it matched also match
+each other at auto-match (as they would have linked one batch after the other) and no
+exclusive identifier differs; otherwise a steward reviews them. Each merge's history names the
+pairs and probabilities that made it, and the request's ``result`` lists its merges.
 
 The work is driven from the database (``CatchUpRequest``, written in the batch's transaction):
 the task sent on commit is the fast path, ``sweep`` runs whatever a lost message or a killed
@@ -76,7 +76,11 @@ RETENTION_DAYS = 7
 
 
 def request_catch_up(
-    domain: str, record_ids: Sequence[int], snapshot: Snapshot, written: Sequence[int] = ()
+    domain: str,
+    record_ids: Sequence[int],
+    snapshot: Snapshot,
+    written: Sequence[int] = (),
+    splits: Sequence[tuple[int, int]] = (),
 ) -> CatchUpRequest:
     """Inside a batch's transaction: note its new records for a catch-up after commit, and
     send the task that runs it once the transaction commits (the fast path; ``sweep`` is the
@@ -85,6 +89,7 @@ def request_catch_up(
         domain=domain,
         record_ids=list(record_ids),
         written=list(written),
+        splits=[list(pair) for pair in splits],
         snapshot_xmin=snapshot.xmin,
         snapshot_own=snapshot.own,
         created_at=timezone.now(),
@@ -126,7 +131,15 @@ def run_request(request_id: int) -> dict[str, int] | None:
             else None
         )
         merges: list[dict[str, Any]] = []
-        counts = catch_up(domain, request.record_ids, snapshot, request.written, merges, request_id)
+        counts = catch_up(
+            domain,
+            request.record_ids,
+            snapshot,
+            request.written,
+            merges,
+            request_id,
+            [tuple(pair) for pair in request.splits],
+        )
         request.done_at = timezone.now()
         request.result = {**counts, "merges": merges}
         request.error = ""
@@ -165,19 +178,22 @@ def catch_up(
     written: Sequence[int] = (),
     merges: list[dict[str, Any]] | None = None,
     request_id: int | None = None,
+    splits: Sequence[tuple[int, int]] = (),
 ) -> dict[str, int]:
     """Match the source records ``record_ids`` (a batch's new records) against the candidates
     its read (``snapshot``) did not see; ``None``: against every candidate. ``written``: the
     batch's other records (its updates), never candidates: inside a savepoint (an idempotent
     request) its own rows carry ids the snapshot cannot tell from another transaction's.
-    ``merges`` receives each merge made, with the pairs behind it."""
+    ``merges`` receives each merge made, with the pairs behind it. ``splits``: (record,
+    other record) pairs the batch saw as strong across two golden records; they are scored
+    again whether or not the read saw them."""
     rules = rules_if_any(domain)
     if rules is None or not record_ids:
         return {"pairs": 0, "merged": 0, "reviews": 0}
     with transaction.atomic():
         lock_entities([f"catch-up:{domain}"])
         run = _Run(rules, snapshot, set(written), request_id)
-        run.match(record_ids)
+        run.match(record_ids, splits)
         if merges is not None:
             merges.extend(run.merges)
         return run.counts
@@ -199,9 +215,12 @@ class _Run:
         self.pool: list[Any] = []
         self.position: dict[int, int] = {}
 
-    def match(self, record_ids: Sequence[int]) -> None:
+    def match(self, record_ids: Sequence[int], splits: Sequence[tuple[int, int]] = ()) -> None:
         rules, domain = self.rules, self.domain
-        mine = _profiles(set(record_ids))
+        found: dict[int, set[int]] = defaultdict(set)
+        for record, other in splits:
+            found[record].add(other)
+        mine = _profiles(set(record_ids) | set(found))
         active = _active_goldens({golden for golden, _ in mine.values()}, domain)
         mine = {r: v for r, v in mine.items() if v[0] in active}
         if not mine:
@@ -221,6 +240,9 @@ class _Run:
             r: set(top_candidates(ks, by_key, limit, batch, identifiers)) for r, ks in keys.items()
         }
         recent = _unseen({o for os in others.values() for o in os}, self.snapshot)
+        for record, split in found.items():
+            others.setdefault(record, set()).update(split)
+            recent |= split
         if not recent:
             return
         weighed = _weighed(mine)
@@ -248,7 +270,7 @@ class _Run:
         band: dict[int, list[tuple[float, int, uuid.UUID]]] = defaultdict(list)
         for (record, other), p in zip(pairs, self._score(pairs), strict=True):
             other_golden = theirs[other][0]
-            if p <= weighed[record].get(other_golden, -1.0) + 1e-6:
+            if other not in found[record] and p <= weighed[record].get(other_golden, -1.0) + 1e-6:
                 continue  # the online decision scored this golden record at least as high
             self.counts["pairs"] += 1
             if p >= auto:
@@ -294,9 +316,11 @@ class _Run:
             return True  # one golden record already
         matched = [other for _, other in current.values()]
         if len(matched) > 1:
-            # Complete linkage, as in dedupe: the records matched must agree with each other.
+            # The records matched must match each other too, as they would have linked had
+            # their batches run one after the other; a record that bridges two look-alikes
+            # is a steward's decision.
             cross = [(a, b) for i, a in enumerate(matched) for b in matched[i + 1 :]]
-            if min(self._score(cross)) < self.rules.thresholds.cluster_guard:
+            if min(self._score(cross)) < self.rules.thresholds.auto_match:
                 return False
         group = sorted({own, *current}, key=lambda g: g.int)  # UUIDv7: oldest first
         if identifier_conflicts(domain, group):

@@ -318,6 +318,11 @@ class CatchUpRequest(models.Model):
     written = models.JSONField(
         default=list, help_text="The batch's other written records: never candidates."
     )
+    splits = models.JSONField(
+        default=list,
+        help_text="[record, other record] pairs online matching found as strong as the record's "
+        "own golden record, in another one: golden records made twice, to merge.",
+    )
     snapshot_xmin = models.BigIntegerField(
         null=True, help_text="The oldest transaction running when the batch read (None: all)."
     )

@@ -479,6 +479,24 @@ def candidate_rows(
     return by_key
 
 
+def _is_split(matcher: OnlineMatcher, decision: OnlineDecision) -> bool:
+    """Whether the stored golden records a linked record found as strong as its own are one
+    entity made twice: every two of their records the decision weighed match at auto-match on
+    their own, as they would have linked had their batches run one after the other. Otherwise
+    (a record that bridges two look-alikes) a steward decides."""
+    found = [decision.best, *decision.reviews] if decision.best is not None else []
+    if len(found) < 2 or any(c.record is None for c in found):
+        return False
+    rules = matcher.rules
+    frequencies = domain_frequencies(rules)
+    return all(
+        score_pair(rules, a.features, b.features, frequencies).probability
+        >= rules.thresholds.auto_match
+        for i, a in enumerate(found)
+        for b in found[i + 1 :]
+    )
+
+
 def _candidate_list(
     matcher: OnlineMatcher, index: int, decision: OnlineDecision, limit: int = 20
 ) -> list[dict[str, Any]]:
@@ -660,10 +678,15 @@ def record_decisions(
     record_of: dict[int, SourceRecord],
     decided_by: str,
     now: Any,
-) -> None:
+    defer_splits: bool = False,
+) -> list[tuple[int, int]]:
     """Store the decisions that had candidates, and a review per candidate in the review band.
 
     ``decisions``: (batch index, decision); ``record_of``: batch index → written source record.
+    A linked record as close to other stored golden records as to its own may have found a
+    split (``_is_split``: concurrent batches made one entity twice); with ``defer_splits`` those
+    pairs (record, candidate record) are returned for the catch-up to merge instead of raising
+    reviews.
     """
     from golden_records.bulk import bulk_insert
     from matching.memory import active_never_matches, ordered
@@ -671,6 +694,7 @@ def record_decisions(
 
     rows: list[MatchDecision] = []
     reviews: list[MatchReview] = []
+    splits: list[tuple[int, int]] = []
     rules = matcher.rules
     # A record linked to one golden record and as close to another does not re-propose a pair
     # of golden records a steward has kept apart.
@@ -707,6 +731,7 @@ def record_decisions(
                 created_at=now,
             )
         )
+        split = defer_splits and decision.outcome == "linked" and _is_split(matcher, decision)
         for candidate in decision.reviews:
             best_record = decision.best.record
             if (
@@ -715,6 +740,9 @@ def record_decisions(
                 and candidate.record is not None
                 and ordered(best_record, candidate.record) in never
             ):
+                continue
+            if split:
+                splits.append((record.pk, candidate.record))  # type: ignore[arg-type]
                 continue
             other = (
                 candidate.record if candidate.record is not None else record_of[candidate.peer].pk  # type: ignore[index]
@@ -738,3 +766,4 @@ def record_decisions(
             )
     bulk_insert(MatchDecision, rows)
     bulk_insert(MatchReview, reviews)
+    return splits

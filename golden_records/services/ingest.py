@@ -164,6 +164,8 @@ class _Batch:
         self.matcher: OnlineMatcher | None = None
         self.decisions: list[tuple[int, OnlineDecision]] = []
         self.matched: list[PreparedRecord] = []
+        self.splits: list[tuple[int, int]] = []
+        """(new record, stored record) pairs that found golden records made twice."""
 
     def run(self, records: list[PreparedRecord]) -> None:
         lock_entities(self._entity_locks(records))
@@ -226,7 +228,7 @@ class _Batch:
         snapshot = self.matcher.snapshot if self.matcher is not None else None
         if not record_ids or snapshot is None:
             return
-        request_catch_up(self.spec.name, record_ids, snapshot, written)
+        request_catch_up(self.spec.name, record_ids, snapshot, written, self.splits)
 
     # -- locks ----------------------------------------------------------------------------------
 
@@ -567,12 +569,14 @@ class _Batch:
                 replace=False,
                 keys=self.matcher.keys,
             )
-            record_decisions(
+            # Where a catch-up follows (PostgreSQL), it merges the splits this batch found.
+            self.splits = record_decisions(
                 self.matcher,
                 self.decisions,
                 record_of,
                 f"matcher ({self.origin.actor_type}: {self.origin.actor})",
                 self.now,
+                defer_splits=self.matcher.snapshot is not None,
             )
         index_source_records(self.rules, list(updated))
 

@@ -9,6 +9,7 @@ source records out into a new golden record and recomputes both. History says wh
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -28,7 +29,7 @@ from golden_records.models import (
 )
 from golden_records.services.ownership import apply_ownership
 from matching.memory import remember_never_match
-from matching.models import MatchKey
+from matching.models import MatchKey, MatchReview, ReviewStatus
 from sync.models import EventType
 from sync.outbox import EventNote, record_changes
 
@@ -177,9 +178,28 @@ def merge_golden(
             now,
         )
         _point_merged_ids_forward(domain, merged_ids, survivor_id)
+        _answer_reviews_within(domain, survivor_id, origin, now)
         versions = apply_ownership(domain, [survivor_id], origin)
         _re_resolve_references(domain, moved, origin)
         return versions[survivor_id]
+
+
+def _answer_reviews_within(
+    domain: str, golden_id: uuid.UUID, origin: ChangeOrigin, now: dt.datetime
+) -> None:
+    """Open match reviews between two records that now share one golden record are answered
+    by the merge: nothing is left for a steward to decide."""
+    ids = list(
+        SourceRecord.objects.filter(domain=domain, golden_id=golden_id).values_list("pk", flat=True)
+    )
+    MatchReview.objects.filter(
+        status=ReviewStatus.OPEN, source_record_id__in=ids, candidate_record_id__in=ids
+    ).update(
+        status=ReviewStatus.OBSOLETE,
+        decided_by=f"{origin.actor_type}:{origin.actor}",
+        decided_at=now,
+        note=f"Answered by the merge into {golden_id}.",
+    )
 
 
 def _point_merged_ids_forward(

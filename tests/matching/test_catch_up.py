@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import threading
 from unittest import mock
 
@@ -264,6 +265,7 @@ def three_way_split(**tax_ids: str) -> tuple[SourceRecord, SourceRecord, SourceR
     crm = send("crm", "0015g00000ABC", {**NORTHWIND_CRM, **_tax("crm", tax_ids)}, hidden=True)
     ecom = send("ecom", "WEB-77", NORTHWIND_ECOM, hidden=True)
     assert len({erp.golden_id, crm.golden_id, ecom.golden_id}) == 3
+    CatchUpRequest.objects.all().delete()  # the batches' own (PostgreSQL): each test makes its
     return erp, crm, ecom
 
 
@@ -399,10 +401,10 @@ class TestRequests:
         good = pending_request(ecom)
         real = catch_up_module.catch_up
 
-        def fail_first(domain, record_ids, *args, **kwargs):
-            if kwargs.get("request_id", args[-1] if args else None) == broken.pk:
+        def fail_first(*args, **kwargs):
+            if inspect.signature(real).bind(*args, **kwargs).arguments["request_id"] == broken.pk:
                 raise RuntimeError("poison")
-            return real(domain, record_ids, *args, **kwargs)
+            return real(*args, **kwargs)
 
         with mock.patch.object(catch_up_module, "catch_up", side_effect=fail_first):
             assert sweep(grace_seconds=0) == 1

@@ -214,12 +214,19 @@ class TestMerge:
             src(s, i).golden_id for s, i in [("erp", "100045"), ("crm", "A-77"), ("ecom", "W-5")]
         } == {berlin}
 
-    def test_merge_of_records_already_together_only_closes_the_review(self, reviewed, origin):
+    def test_a_merge_that_joins_both_sides_answers_the_review(self, reviewed, origin):
+        """Merged some other way (a steward, dedupe, catch-up): nothing is left to decide."""
         berlin = src("erp", "100045").golden_id
         munich = src("crm", "A-77").golden_id
         merge_golden("customer", berlin, [munich], origin)
-        review = resolve_review(reviewed.pk, "merge", origin)
-        assert review.status == ReviewStatus.MERGED
+
+        reviewed.refresh_from_db()
+        assert reviewed.status == ReviewStatus.OBSOLETE
+        assert reviewed.note == f"Answered by the merge into {berlin}."
+        assert reviewed.decided_by == "steward:stew"
+        with pytest.raises(ReviewError) as exc:
+            resolve_review(reviewed.pk, "merge", origin)
+        assert exc.value.code == "review_not_open"
         assert Customer.objects.filter(record_status=GoldenStatus.ACTIVE).count() == 1
 
 
@@ -278,9 +285,9 @@ class TestReject:
         )
         with pytest.raises(ReviewError) as exc:
             resolve_review(reviewed.pk, "reject", origin)
-        assert exc.value.code == "already_merged"
+        assert exc.value.code == "review_not_open"  # the merge answered it
         reviewed.refresh_from_db()
-        assert reviewed.status == ReviewStatus.OPEN
+        assert reviewed.status == ReviewStatus.OBSOLETE
         assert not NeverMatch.objects.exists()
 
     def test_reject_closes_other_open_reviews_between_the_two(self, reviewed, origin):

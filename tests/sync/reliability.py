@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -221,6 +222,28 @@ class Cluster:
              "-n", f"worker{i}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat", "--loglevel", "WARNING"],
         )  # fmt: skip
+
+    def start_web(self, workers: int = 2, threads: int = 4) -> str:
+        """The production web server (gunicorn, as ``make serve``) on a free port; its URL."""
+        port = free_port()
+        self._process(
+            "web",
+            [sys.executable, "-m", "gunicorn", "mdm.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--threads", str(threads), "--log-level", "warning"],
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=2).close()
+            except urllib.error.HTTPError:
+                return True  # it answers, whatever it says
+            except OSError:
+                return False
+            return True
+
+        wait_until(answers, 60, "the web server to answer", 0.2)
+        return url
 
     def start_beat(self) -> Process:
         return self._process(
