@@ -413,3 +413,22 @@ class TestRequests:
         assert broken.done_at is None and "poison" in broken.error
         assert CatchUpRequest.objects.get(pk=good.pk).done_at is not None
         assert active_goldens() == {erp.golden_id}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_record_linked_across_a_split_hands_it_to_the_catch_up_instead_of_a_review():
+    """The ERP and CRM records of one company made two golden records (their batches ran at
+    once, their catch-up has not run yet); the web shop's record, seen later, matches both."""
+    erp = send("erp", "100045", NORTHWIND_ERP)
+    crm = send("crm", "0015g00000ABC", NORTHWIND_CRM, hidden=True)
+    CatchUpRequest.objects.all().delete()
+
+    ecom = send("ecom", "WEB-77", NORTHWIND_ECOM)
+
+    assert ecom.link_rule.startswith("match:")
+    assert not MatchReview.objects.exists()  # no steward task for a split
+    request = CatchUpRequest.objects.get()
+    assert request.splits == [[ecom.pk, crm.pk if ecom.golden_id == erp.golden_id else erp.pk]]
+    run_request(request.pk)
+    assert active_goldens() == {erp.golden_id}
