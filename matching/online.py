@@ -92,8 +92,10 @@ def record_keys(rules: RuleSet, features: Features) -> list[int]:
 
 
 def identifier_rules(rules: RuleSet) -> frozenset[str]:
-    """Names of the blocking rules on one decisive or exclusive identifier."""
-    return _identifier_rules(rules.blocking, (*rules.decisive, *rules.exclusive))
+    """Names of the blocking rules on one identifier: decisive, exclusive, or declared one."""
+    return _identifier_rules(
+        rules.blocking, (*rules.decisive, *rules.exclusive, *rules.identifiers)
+    )
 
 
 @functools.lru_cache(maxsize=64)

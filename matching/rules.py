@@ -119,6 +119,9 @@ class RuleSet:
     thresholds: Thresholds = Thresholds()
     decisive: tuple[str, ...] = ()
     exclusive: tuple[str, ...] = ()
+    identifiers: tuple[str, ...] = ()
+    """Features whose blocking keys are identifier keys (never too common, see
+    online.IDENTIFIER_GOLDEN_LIMIT) beside the decisive and exclusive ones: a location code."""
     never_together: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(feature, values): records whose feature falls on different sides of ``values`` are
     never the same (a warehouse and a postal address)."""
@@ -209,6 +212,7 @@ def rule_set_from_json(data: dict[str, Any]) -> RuleSet:
         thresholds=Thresholds(**data.get("thresholds", {})),
         decisive=tuple(data.get("decisive", ())),
         exclusive=tuple(data.get("exclusive", ())),
+        identifiers=tuple(data.get("identifiers", ())),
         never_together=tuple((f, tuple(v)) for f, v in data.get("never_together", ())),
         groups=tuple(
             EvidenceGroup(g["name"], tuple(g["comparisons"]), float(g["max_weight"]))

@@ -126,3 +126,19 @@ def test_sixty_items_with_one_gtin_end_in_one_golden_record(api):
         assert response.status_code in (200, 201), response.json()
 
     assert active("item") == 1
+
+
+@pytest.mark.django_db
+def test_sixty_locations_with_one_code_end_in_one_golden_record(systems):
+    """A location code is declared an identifier in the location rules (``identifiers``)."""
+    for i in range(60):
+        system = systems[("erp", "wms", "crm")[i % 3]]
+        ingest_batch(
+            system,
+            "location",
+            [{"source_id": f"L-{i:03d}", "code": "DC-HAM-01", "kind": "warehouse"}],
+            "reject_all",
+            ORIGIN,
+        )
+
+    assert active("location") == 1
