@@ -18,16 +18,30 @@ realistic`` sends bench/generate.py's customers instead (varied names and addres
 third with noisy duplicates from other systems, look-alikes and chains; four source systems:
 crm, ecom, edi, erp), in batches of 1,000 per system, the systems taking turns.
 
+``--concurrent-systems`` (PostgreSQL only) is the concurrent-senders scenario of
+tests/concurrent_senders.py: erp, crm and ecom each send the same ENTITIES new companies (1,700)
+at the same moment, in BATCHES batches (4 of 425), names and streets spelt their own way and no
+identifier, so only the fuzzy match (and the catch-up after commit) can join them. It prints
+records/s, the active golden records right after the last response, 30 s after it and once the
+repair is done (no pending ``matching_catchuprequest`` row, when that table exists, and the
+worker idle; at most --repair-timeout s), the open reviews (those between two records of one
+company at or above auto-match), wrong merges, and then the same data sent one system after the
+other, each run in a fresh database (mdm_wtbench_concurrent, mdm_wtbench_sequential, dropped
+afterwards): the extra golden records are concurrent minus sequential.
+
     .venv/bin/python bench/ingest.py                    # both databases, 100,000 records
     .venv/bin/python bench/ingest.py --records 20000 --databases sqlite
     .venv/bin/python bench/ingest.py --data realistic --databases postgres
     .venv/bin/python bench/ingest.py --pg-url postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/ingest.py --concurrent-systems --pg-url postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/ingest.py --concurrent-systems --entities 150 --batches 2
 """
 
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import random
@@ -181,17 +195,18 @@ class CpuMeter:
         """Seconds until the ``role`` processes used under 2% of a core for ``quiet`` seconds
         (the worker has worked off what the pass enqueued)."""
         started = time.perf_counter()
-        previous, since = self._total(role), time.perf_counter()
+        previous, since = self.total(role), time.perf_counter()
         while time.perf_counter() - started < timeout:
             time.sleep(0.25)
-            now = self._total(role)
+            now = self.total(role)
             if now - previous > 0.02 * (time.perf_counter() - since):
                 previous, since = now, time.perf_counter()
             elif time.perf_counter() - since >= quiet:
                 return since - started
         return time.perf_counter() - started
 
-    def _total(self, role: str) -> float:
+    def total(self, role: str) -> float:
+        """CPU seconds the ``role`` processes have used so far."""
         self._sample()
         return sum(s for kind, s in list(self.last.values()) if kind == role)
 
@@ -240,17 +255,12 @@ def post(url: str, token: str, body: bytes) -> dict:
         return json.loads(response.read())
 
 
-def run(
-    database: str,
-    database_url: str,
-    records: dict[str, list[dict]],
-    clients: int,
-    interleave: bool = False,
-    resend_too: bool = True,
-    workers: int = 2,
-    threads: int = 2,
-) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix=f"mdm-bench-{database}-"))
+@contextlib.contextmanager
+def hub(database_url: str, systems: list[str], workers: int = 2, threads: int = 2):
+    """A migrated database served by gunicorn (``workers`` x ``threads``) on a free local port,
+    a Celery worker (solo pool) and a source system with a write token for each of ``systems``:
+    yields (base URL, tokens, the processes' roles for CpuMeter), the worker booted and quiet."""
+    workdir = Path(tempfile.mkdtemp(prefix="mdm-bench-"))
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -260,7 +270,7 @@ def run(
     }
     manage(env, "migrate", "--noinput", "-v0")
     tokens = {}
-    for code in records:
+    for code in systems:
         kind = {"ecom": "ecommerce"}.get(code, code)
         manage(env, "create_source_system", code, "--name", code.upper(), "--kind", kind)
         tokens[code] = manage(env, "create_token", code)
@@ -297,12 +307,36 @@ def run(
                 break
             except OSError:
                 time.sleep(0.2)
+        with CpuMeter(roles) as booting:  # the worker has started and gone quiet
+            booting.wait_until_idle("worker", quiet=1.0)
+        if worker.poll() is not None:
+            raise SystemExit(f"the Celery worker exited at start (status {worker.returncode})")
+        yield f"http://127.0.0.1:{port}", tokens, roles
+    finally:
+        server.terminate()
+        worker.terminate()
+        server.wait()
+        worker.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(
+    database: str,
+    database_url: str,
+    records: dict[str, list[dict]],
+    clients: int,
+    interleave: bool = False,
+    resend_too: bool = True,
+    workers: int = 2,
+    threads: int = 2,
+) -> dict:
+    with hub(database_url, list(records), workers, threads) as (base_url, tokens, roles):
         per_system = []
         for code, rows in records.items():
             per_system.append(
                 [
                     (
-                        f"http://127.0.0.1:{port}/api/v1/sources/{code}/customer/batch",
+                        f"{base_url}/api/v1/sources/{code}/customer/batch",
                         tokens[code],
                         json.dumps({"records": rows[start : start + 1000]}).encode(),
                     )
@@ -319,10 +353,6 @@ def run(
             ]
         else:
             jobs = [job for batches in per_system for job in batches]
-        with CpuMeter(roles) as booting:  # the worker has started and gone quiet
-            booting.wait_until_idle("worker", quiet=1.0)
-        if worker.poll() is not None:
-            raise SystemExit(f"the Celery worker exited at start (status {worker.returncode})")
         with CpuMeter(roles) as meter:
             elapsed, actions = send(jobs, clients)
             drained = meter.wait_until_idle("worker")
@@ -332,12 +362,6 @@ def run(
         if resend_too:
             with CpuMeter(roles) as again:
                 resend = (*send(jobs, clients), again.seconds())
-    finally:
-        server.terminate()
-        worker.terminate()
-        server.wait()
-        worker.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
     total = sum(len(rows) for rows in records.values())
     result = {
         "database": database,
@@ -389,6 +413,243 @@ def fresh_pg_database(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+# --concurrent-systems --------------------------------------------------------------------------
+
+AUTO_MATCH = json.loads((ROOT / "matching/rules/customer.json").read_text())["thresholds"][
+    "auto_match"
+]
+
+
+def drop_pg_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class HubState:
+    """What the hub's database holds, read over one connection of its own."""
+
+    def __init__(self, database_url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(database_url, autocommit=True)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def active_golden(self) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM golden_records_customer WHERE record_status = 'active'"
+        ).fetchone()[0]
+
+    def pending_catch_up(self) -> int | None:
+        """Catch-up requests not done yet (matching.CatchUpRequest); None: no such table."""
+        exists = self.conn.execute(
+            "SELECT to_regclass('matching_catchuprequest') IS NOT NULL"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        return self.conn.execute(
+            "SELECT count(*) FROM matching_catchuprequest WHERE done_at IS NULL"
+        ).fetchone()[0]
+
+    def judge(self, truth: dict[tuple[str, str], int]) -> dict[str, int]:
+        """Golden records and open reviews against the truth, (system, source id) → company."""
+        merged_into = dict(
+            self.conn.execute(
+                "SELECT golden_id, merged_into FROM golden_records_customer "
+                "WHERE record_status = 'merged'"
+            ).fetchall()
+        )
+
+        def survivor(golden_id):
+            for _ in range(100):  # a merged id resolves to the record it was merged into
+                if golden_id not in merged_into:
+                    break
+                golden_id = merged_into[golden_id]
+            return golden_id
+
+        company: dict[int, int] = {}
+        held: dict = {}  # active golden id → the companies of its source records
+        for pk, code, source_id, golden_id in self.conn.execute(
+            "SELECT r.id, s.code, r.source_id, r.golden_id FROM golden_records_sourcerecord r "
+            "JOIN golden_records_sourcesystem s ON s.id = r.system_id WHERE r.domain = 'customer'"
+        ):
+            company[pk] = truth[(code, source_id)]
+            held.setdefault(survivor(golden_id), set()).add(company[pk])
+        goldens_of: Counter = Counter(c for companies in held.values() for c in companies)
+        reviews = self.conn.execute(
+            "SELECT source_record_id, candidate_record_id, probability FROM matching_matchreview "
+            "WHERE status = 'open' AND domain = 'customer'"
+        ).fetchall()
+        same = [p for a, b, p in reviews if company[a] == company[b]]
+        return {
+            "golden": self.active_golden(),
+            "wrong_merges": sum(len(companies) > 1 for companies in held.values()),
+            "split_companies": sum(n > 1 for n in goldens_of.values()),
+            "open_reviews": len(reviews),
+            "reviews_one_company": len(same),
+            "reviews_one_company_auto": sum(p >= AUTO_MATCH for p in same),
+            "reviews_two_companies": len(reviews) - len(same),
+        }
+
+
+def wait_for_repair(
+    state: HubState, meter: CpuMeter, last_response: float, cap: float, quiet: float = 2.0
+) -> dict:
+    """Wait until the catch-up is done: no pending CatchUpRequest (when the table exists) and
+    the worker under 2% of a core for ``quiet`` seconds. Samples the active golden records every
+    half second. Returns when it was done (seconds after ``last_response``), whether the wait
+    hit ``cap`` (seconds after the last response), what it waited for and the samples."""
+    samples: list[tuple[float, int]] = []
+    previous, busy_at = meter.total("worker"), time.perf_counter()
+    pending_at = last_response
+    table = False
+    while True:
+        now = time.perf_counter()
+        cpu = meter.total("worker")
+        if cpu - previous > 0.02 * (now - busy_at):
+            previous, busy_at = cpu, now
+        pending = state.pending_catch_up()
+        table = pending is not None
+        if pending:
+            pending_at = now
+        samples.append((now - last_response, state.active_golden()))
+        if not pending and now - busy_at >= quiet:
+            done = max(busy_at, pending_at, last_response) - last_response
+            return {"after_s": done, "capped": False, "table": table, "samples": samples}
+        if now - last_response >= cap:
+            return {
+                "after_s": now - last_response,
+                "capped": True,
+                "table": table,
+                "samples": samples,
+            }
+        time.sleep(0.5)
+
+
+def concurrent_systems_run(
+    database_url: str,
+    scenario,
+    batches: int,
+    sequential: bool,
+    workers: int,
+    threads: int,
+    cap: float,
+) -> dict:
+    from tests.concurrent_senders import send_concurrently
+
+    systems = list(scenario.payloads)
+    with hub(database_url, systems, workers, threads) as (base_url, tokens, roles):
+        state = HubState(database_url)
+        try:
+            with CpuMeter(roles) as meter:
+                sent = send_concurrently(base_url, tokens, scenario, batches, sequential)
+                right_after = state.active_golden()
+                repair = wait_for_repair(state, meter, sent.finished, cap)
+            judged = state.judge(scenario.truth)
+        finally:
+            state.close()
+    at_30 = [count for after, count in repair["samples"] if after <= 30.0]
+    return {
+        "systems": systems,
+        "sent": sent,
+        "right_after": right_after,
+        "at_30_s": at_30[-1] if at_30 and repair["samples"][-1][0] >= 30.0 else judged["golden"],
+        "repair": repair,
+        "judged": judged,
+        "cpu_ms_per_record": {k: 1000 * v / scenario.records for k, v in meter.seconds().items()},
+    }
+
+
+def concurrent_systems(args: argparse.Namespace) -> None:
+    """The concurrent-senders scenario (tests/concurrent_senders.py), concurrent and then one
+    system after the other, each in a fresh PostgreSQL database; prints the difference."""
+    sys.path.insert(0, str(ROOT))
+    from tests.concurrent_senders import entities
+
+    scenario = entities(args.entities)
+    systems = list(scenario.payloads)
+    size = -(-args.entities // args.batches)
+    print(
+        f"concurrent systems: {', '.join(systems)} each send the same {args.entities:,} companies"
+        f" ({scenario.records:,} records) in {args.batches} batches of {size:,}; "
+        f"gunicorn {args.workers} workers x {args.threads} threads, one Celery worker (solo); "
+        f"PostgreSQL; auto-match at p >= {AUTO_MATCH}",
+        flush=True,
+    )
+    results = {}
+    for label, sequential in (("concurrent", False), ("sequential", True)):
+        name = f"mdm_wtbench_{label}"
+        url = fresh_pg_database(args.pg_url, name)
+        try:
+            result = concurrent_systems_run(
+                url,
+                scenario,
+                args.batches,
+                sequential,
+                args.workers,
+                args.threads,
+                args.repair_timeout,
+            )
+        finally:
+            if not args.keep_databases:
+                drop_pg_database(args.pg_url, name)
+        results[label] = result
+        print_concurrent_systems(label, scenario.records, result)
+    concurrent, sequential = results["concurrent"], results["sequential"]
+    baseline = sequential["judged"]["golden"]
+    after = concurrent["judged"]["golden"]
+    print(
+        f"extra golden records: concurrent - sequential = {after:,} - {baseline:,} = "
+        f"{after - baseline:,} after the repair "
+        f"({concurrent['repair']['after_s']:.1f} s after the last response"
+        f"{', capped' if concurrent['repair']['capped'] else ''}); "
+        f"{concurrent['right_after'] - baseline:,} right after the last response, "
+        f"{concurrent['at_30_s'] - baseline:,} 30 s after it (target: 0 within 30 s)",
+        flush=True,
+    )
+
+
+def print_concurrent_systems(label: str, records: int, result: dict) -> None:
+    sent, repair, judged = result["sent"], result["repair"], result["judged"]
+    pad = " " * 12
+    print(
+        f"{label:11s} {records:>6,} records in {sent.seconds:6.1f} s = "
+        f"{records / sent.seconds:5,.0f} records/s   actions {dict(sorted(sent.actions.items()))}",
+        flush=True,
+    )
+    per_system: dict[str, list[str]] = {system: [] for system in result["systems"]}
+    for system, _, seconds in sorted(sent.batch_seconds, key=lambda batch: batch[1]):
+        per_system[system].append(f"{seconds:.1f}")
+    print(
+        f"{pad}seconds per batch: "
+        + "; ".join(f"{system} {' '.join(times)}" for system, times in per_system.items())
+    )
+    print(f"{pad}{cpu_line(result['cpu_ms_per_record'])} (until the repair was done)")
+    waited_for = (
+        "no pending catch-up request and the worker idle"
+        if repair["table"]
+        else "the worker idle (no matching_catchuprequest table)"
+    )
+    capped = " - CAPPED, not done" if repair["capped"] else ""
+    print(
+        f"{pad}active golden records: {result['right_after']:,} right after the last response, "
+        f"{result['at_30_s']:,} 30 s after it, {judged['golden']:,} when the repair was done "
+        f"({repair['after_s']:.1f} s after the last response{capped}; waited for {waited_for})"
+    )
+    print(
+        f"{pad}open reviews {judged['open_reviews']:,}: of one company "
+        f"{judged['reviews_one_company']:,} (at p >= {AUTO_MATCH}: "
+        f"{judged['reviews_one_company_auto']:,}), of two companies "
+        f"{judged['reviews_two_companies']:,}; golden records mixing companies (wrong merges) "
+        f"{judged['wrong_merges']:,}; companies over several golden records "
+        f"{judged['split_companies']:,}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -411,7 +672,31 @@ def main() -> None:
         action="store_true",
         help="skip the second pass that sends every record again unchanged",
     )
+    parser.add_argument(
+        "--concurrent-systems",
+        action="store_true",
+        help="erp, crm and ecom send the same new companies at the same time (PostgreSQL only, "
+        "see above); --entities, --batches, --workers, --threads, --pg-url apply",
+    )
+    parser.add_argument("--entities", type=int, default=1700, help="--concurrent-systems")
+    parser.add_argument(
+        "--batches", type=int, default=4, help="--concurrent-systems: batches per system"
+    )
+    parser.add_argument(
+        "--repair-timeout",
+        type=float,
+        default=600.0,
+        help="--concurrent-systems: seconds after the last response to wait for the repair",
+    )
+    parser.add_argument(
+        "--keep-databases",
+        action="store_true",
+        help="--concurrent-systems: keep mdm_wtbench_concurrent / _sequential for a look",
+    )
     args = parser.parse_args()
+    if args.concurrent_systems:
+        concurrent_systems(args)
+        return
     realistic = args.data == "realistic"
     records = make_realistic_records(args.records) if realistic else make_records(args.records)
     results = []
