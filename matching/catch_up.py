@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -192,11 +192,27 @@ def catch_up(
         return {"pairs": 0, "merged": 0, "reviews": 0}
     with transaction.atomic():
         lock_entities([f"catch-up:{domain}"])
+        _prefer_to_be_the_deadlock_victim()
         run = _Run(rules, snapshot, set(written), request_id)
         run.match(record_ids, splits)
         if merges is not None:
             merges.extend(run.merges)
         return run.counts
+
+
+def _prefer_to_be_the_deadlock_victim() -> None:
+    """Its merges lock golden records before source records, ingest the other way round. Of
+    two transactions in a deadlock PostgreSQL cancels the one whose wait reaches
+    ``deadlock_timeout`` first: a short one here makes that the catch-up, which runs again
+    (Celery retry, or the sweep), not the batch an integration is waiting for. Setting it needs
+    the SET privilege on the parameter; without it the default stays."""
+    if connection.vendor != "postgresql":
+        return
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL deadlock_timeout = '100ms'")
+    except DatabaseError:
+        logger.debug("catch-up: deadlock_timeout not settable here; the default applies")
 
 
 class _Run:

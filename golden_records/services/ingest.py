@@ -14,6 +14,8 @@ reported.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -135,6 +137,8 @@ def _ingest(
                 raise
             for record in valid:
                 record.reset_outcome()
+            # Jittered: two batches that deadlocked once do not collide again at once.
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
     for record in records:
         if not record.ok:
             record.action = Action.REJECTED
@@ -143,7 +147,7 @@ def _ingest(
     return IngestOutcome(records)
 
 
-DEADLOCK_ATTEMPTS = 3
+DEADLOCK_ATTEMPTS = 5
 
 
 def _is_deadlock(exc: OperationalError) -> bool:

@@ -198,7 +198,8 @@ def _answer_reviews_within(
         status=ReviewStatus.OBSOLETE,
         decided_by=f"{origin.actor_type}:{origin.actor}",
         decided_at=now,
-        note=f"Answered by the merge into {golden_id}.",
+        note=f"Answered by the merge into {golden_id}"
+        + (f" ({origin.reason})." if origin.reason else ".")[:400],
     )
 
 
