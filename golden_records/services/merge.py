@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from golden_records.domains import DOMAINS, get_domain
@@ -67,8 +68,11 @@ def _move_source_records(
         record.golden_id = golden_id
         record.link_rule = rule
         record.linked_at = now
-    SourceRecord.objects.bulk_update(records, ["golden_id", "link_rule", "linked_at"])
-    MatchKey.objects.filter(source_record__in=records).update(golden_id=golden_id)
+    ids = [record.pk for record in records]
+    SourceRecord.objects.filter(pk__in=ids).update(
+        golden_id=golden_id, link_rule=rule, linked_at=now
+    )
+    MatchKey.objects.filter(source_record_id__in=ids).update(golden_id=golden_id)
     write_history(
         SourceRecord, records, "~", origin, {r.pk: ["golden_id"] for r in records}, when=now
     )
@@ -86,21 +90,16 @@ def _re_resolve_references(
         for ref in spec.references:
             if ref.domain != domain:
                 continue
+            # A reference names the sender's own id: one query for every system's targets.
+            sent_by = Q()
             for system_id, targets in by_system.items():
-                referrers = list(
-                    SourceRecord.objects.filter(
-                        domain=ref_domain,
-                        system_id=system_id,
-                        **{f"canonical__{ref.name}__in": list(targets)},
-                    )
-                )
-                for referrer in referrers:
-                    target = targets[referrer.canonical[ref.name]]
-                    referrer.references = {
-                        **referrer.references,
-                        ref.name: str(target.golden_id),
-                    }
-                    touched[ref_domain].add(referrer.golden_id)
+                sent_by |= Q(system_id=system_id, **{f"canonical__{ref.name}__in": list(targets)})
+            referrers = list(SourceRecord.objects.filter(sent_by, domain=ref_domain))
+            for referrer in referrers:
+                target = by_system[referrer.system_id][referrer.canonical[ref.name]]
+                referrer.references = {**referrer.references, ref.name: str(target.golden_id)}
+                touched[ref_domain].add(referrer.golden_id)
+            if referrers:
                 SourceRecord.objects.bulk_update(referrers, ["references"])
     for ref_domain, golden_ids in touched.items():
         apply_ownership(ref_domain, golden_ids, origin.with_reason("reference moved"))
@@ -151,8 +150,11 @@ def merge_golden(
             golden.version += 1
             golden.updated_at = now
         model = GOLDEN_MODELS[domain]
-        model.objects.bulk_update(
-            retired, ["record_status", "merged_into", "version", "updated_at"]
+        model.objects.filter(pk__in=merged_ids).update(
+            record_status=GoldenStatus.MERGED,
+            merged_into=survivor_id,
+            version=F("version") + 1,
+            updated_at=now,
         )
         write_history(
             model,
