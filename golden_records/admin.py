@@ -21,8 +21,8 @@ from golden_records.services.rules import save_ownership_rule
 
 @admin.register(SourceSystem)
 class SourceSystemAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "name", "kind", "active", "created_at"]
-    list_filter = ["kind", "active"]
+    list_display = ["code", "name", "kind", "default_country", "active", "created_at"]
+    list_filter = ["kind", "active", "default_country"]
     search_fields = ["code", "name"]
 
 

@@ -5,7 +5,10 @@ decides three things, once for every domain that uses it:
 
 * ``normalise(raw, record)`` turns what a source system sent into the canonical JSON value, or
   raises ``AttributeValueError`` with a stable error code. ``record`` is the whole raw record, so
-  that a phone number can take its default region from the record's country.
+  that a phone number can take its default region from the record's country; when the record has
+  none, the sending system's default country under ``DEFAULT_COUNTRY`` (golden_records/pipeline.py).
+* ``warnings(canonical, record)``: what a source system should know about a value that was
+  accepted (a tax id kept without a country), with stable codes; never a reason to refuse it.
 * ``model_field()`` is the typed column on the golden record.
 * ``to_python(canonical)`` / ``to_json(python)`` convert between the canonical JSON form (kept on
   source records and compared by survivorship) and the golden record's typed value.
@@ -34,6 +37,12 @@ from stdnum.util import get_cc_module
 
 EMPTY = (None, "")
 
+DEFAULT_COUNTRY = "@default_country"
+"""Key of the record a kind normalises against that holds the sending system's default country
+(``SourceSystem.default_country``). The kinds that read the record's country read it when the
+record has no country of its own. It is never part of the stored payload or canonical record, and
+no attribute can have this name."""
+
 
 class AttributeValueError(ValueError):
     """A value that cannot be accepted. ``code`` is stable and documented in the API."""
@@ -42,6 +51,14 @@ class AttributeValueError(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class AttributeWarning:
+    """A value accepted as it is, with something the sender should know. ``code`` is stable."""
+
+    code: str
+    message: str
 
 
 def collapse_whitespace(value: str) -> str:
@@ -75,6 +92,11 @@ class Attribute:
         if raw in EMPTY or (isinstance(raw, str) and not raw.strip()):
             return None
         return self.normalise(raw, record)
+
+    def warnings(self, canonical: Any, record: dict[str, Any]) -> tuple[AttributeWarning, ...]:
+        """What the sender should know about the accepted value ``canonical``; nothing for most
+        kinds."""
+        return ()
 
     def model_field(self) -> models.Field:
         raise NotImplementedError
@@ -159,14 +181,17 @@ class Email(Text):
 @dataclass(frozen=True, kw_only=True)
 class Phone(Text):
     """A phone number in E.164, an extension kept as ``;ext=``; the region comes from the
-    record's country when the number has no international prefix."""
+    record's country when the number has no international prefix (else from the sending system's
+    default country, else US)."""
 
     max_length: int = 40
     country_attribute: str = "country"
 
     def normalise(self, raw: Any, record: dict[str, Any]) -> str:
         value = super().normalise(raw, record)
-        region = country_code(record.get(self.country_attribute)) or "US"
+        region = (
+            country_code(record.get(self.country_attribute)) or record.get(DEFAULT_COUNTRY) or "US"
+        )
         try:
             number = phonenumbers.parse(value, region)
         except phonenumbers.NumberParseException as exc:
@@ -292,18 +317,27 @@ class Gtin(Attribute):
 @dataclass(frozen=True, kw_only=True)
 class TaxId(Text):
     """A tax id. Where python-stdnum knows the country's VAT or TIN format, the check digits are
-    verified; elsewhere the compact form (no spaces, dots, dashes; upper case) is kept."""
+    verified; elsewhere the compact form (no spaces, dots, dashes; upper case) is kept.
+
+    Its country is its own prefix, else the record's country, else the sending system's default
+    country. A tax id without any of them is kept (compact, without a prefix), with the warning
+    ``tax_id_without_country``: the matcher cannot tell it from the same digits of another
+    country, so it does not match on it (matching/features.py)."""
 
     max_length: int = 32
     country_attribute: str = "country"
 
     def normalise(self, raw: Any, record: dict[str, Any]) -> str:
         value = re.sub(r"[\s.\-/]", "", super().normalise(raw, record)).upper()
-        country = country_code(record.get(self.country_attribute))
-        if len(value) > 2 and value[:2].isalpha() and _country_lookup(value[:2]):
-            country = "GR" if value[:2] == "EL" else value[:2]
+        prefix = _tax_id_prefix(value)
+        own = country_code(record.get(self.country_attribute))
+        country = prefix or own or record.get(DEFAULT_COUNTRY)
         module = _tax_module(country) if country else None
         if module is None:
+            if country and not prefix and not own and value[:1].isdigit():
+                # The system's default country is not in the stored record, where the matcher
+                # would read it (as it reads a record's own country): the value carries it.
+                return f"{country}{value}"
             return value
         try:
             number = module.compact(module.validate(value))
@@ -313,6 +347,33 @@ class TaxId(Text):
             ) from exc
         # One form whether or not the sender wrote the country prefix: "DE136695976".
         return number if number[:2] == country else f"{country}{number}"
+
+    def warnings(self, canonical: Any, record: dict[str, Any]) -> tuple[AttributeWarning, ...]:
+        sent = record.get(self.country_attribute)
+        if not (sent in EMPTY or (isinstance(sent, str) and not sent.strip())):
+            return ()  # the record's country: the matcher reads it (or its error is reported)
+        if _matchable_prefix(canonical):
+            return ()
+        default = record.get(DEFAULT_COUNTRY)
+        if default:
+            # Only a value starting with letters, of a country python-stdnum has no format for.
+            why = (
+                f"no prefix, no {self.country_attribute} in the record; the system's default "
+                f"country {default} has no known tax id format to tell a prefix from the id's own "
+                "letters"
+            )
+        else:
+            why = (
+                f"no prefix, no {self.country_attribute} in the record, no default country of "
+                "the sending system"
+            )
+        return (
+            AttributeWarning(
+                "tax_id_without_country",
+                f"{canonical!r} has no country ({why}): it is kept, but not used to match until "
+                "a country, a prefix or the system's default country is known.",
+            ),
+        )
 
     def match_value(self, canonical: Any) -> Any:
         """The national part: a tax id stored with its country prefix (sent with a country) and
@@ -325,6 +386,27 @@ class TaxId(Text):
         ):
             return canonical[2:]
         return canonical
+
+
+def _tax_id_prefix(value: str) -> str | None:
+    """The country a compact tax id starts with ("EL", Greece's VAT prefix, is GR); None when its
+    first two characters are no country code."""
+    if len(value) <= 2 or not value[:2].isalpha():
+        return None
+    return "GR" if value[:2] == "EL" else _country_lookup(value[:2])
+
+
+def _matchable_prefix(canonical: str) -> bool:
+    """Whether the matcher reads a country prefix in ``canonical`` (the rule of
+    matching.standardise.tax_id_parts): a country code followed by a digit, or by letters that
+    make a valid tax id of that country ("ESB58378431")."""
+    country = _tax_id_prefix(canonical)
+    if country is None:
+        return False
+    if canonical[2].isdigit():
+        return True
+    module = _tax_module(country)
+    return module is not None and module.is_valid(canonical)
 
 
 @lru_cache(maxsize=256)

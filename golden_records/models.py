@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -66,6 +67,16 @@ class HistoryOrigin(models.Model):
         abstract = True
 
 
+def validate_country_alpha_2(value: str) -> None:
+    """An ISO 3166-1 alpha-2 code in upper case ("DE"); blank is allowed (no country)."""
+    if value and (value != value.upper() or pycountry.countries.get(alpha_2=value) is None):
+        raise ValidationError(
+            "%(value)r is not an ISO 3166-1 alpha-2 country code (upper case, e.g. DE).",
+            code="invalid_country",
+            params={"value": value},
+        )
+
+
 class SourceSystem(models.Model):
     """A system that sends records to the hub (and may receive golden records back)."""
 
@@ -83,6 +94,15 @@ class SourceSystem(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     active = models.BooleanField(default=True)
+    default_country = models.CharField(
+        max_length=2,
+        blank=True,
+        default="",
+        validators=[validate_country_alpha_2],
+        help_text="ISO 3166-1 alpha-2. The country the system's records are normalised in when "
+        "they carry none (a tax id without prefix, a national phone number); never written into "
+        "the records themselves.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords(bases=[HistoryOrigin])

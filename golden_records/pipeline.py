@@ -2,7 +2,8 @@
 
 Nothing here touches the database. The result carries either the canonical attributes or the
 per-attribute errors (stable codes), so the API, the import command and the steward UI report bad
-input the same way.
+input the same way; and warnings (stable codes too) about accepted values the sender should know
+about.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from golden_records.attributes import AttributeValueError
+from golden_records.attributes import DEFAULT_COUNTRY, AttributeValueError
 from golden_records.domains import DomainSpec
 
 META_FIELDS = ("source_id", "source_updated_at")
@@ -23,6 +24,8 @@ META_FIELDS = ("source_id", "source_updated_at")
 
 @dataclass(frozen=True)
 class FieldError:
+    """An error, or a warning, about one field."""
+
     code: str
     message: str
 
@@ -41,6 +44,9 @@ class PreparedRecord:
     source_updated_at: dt.datetime | None
     payload_hash: str
     errors: dict[str, list[FieldError]] = field(default_factory=dict)
+    warnings: dict[str, list[FieldError]] = field(default_factory=dict)
+    """Accepted as sent, but the sender should know (``tax_id_without_country``). They come from
+    the input alone, so a rolled-back attempt keeps them, and they never make a record fail."""
     action: str = ""
     link_rule: str = ""
     golden_id: Any = None
@@ -62,12 +68,18 @@ class PreparedRecord:
     def add_error(self, attribute: str, code: str, message: str) -> None:
         self.errors.setdefault(attribute, []).append(FieldError(code, message))
 
+    def add_warning(self, attribute: str, code: str, message: str) -> None:
+        self.warnings.setdefault(attribute, []).append(FieldError(code, message))
+
     def errors_as_list(self) -> list[dict[str, str]]:
-        return [
-            {"field": name, **error.as_dict()}
-            for name, errors in self.errors.items()
-            for error in errors
-        ]
+        return _as_list(self.errors)
+
+    def warnings_as_list(self) -> list[dict[str, str]]:
+        return _as_list(self.warnings)
+
+
+def _as_list(by_field: dict[str, list[FieldError]]) -> list[dict[str, str]]:
+    return [{"field": name, **item.as_dict()} for name, items in by_field.items() for item in items]
 
 
 def payload_hash(payload: dict[str, Any], source_updated_at: dt.datetime | None) -> str:
@@ -96,10 +108,17 @@ def parse_source_timestamp(raw: Any) -> dt.datetime:
 
 
 def prepare_record(
-    spec: DomainSpec, raw: Any, index: int = 0, source_id: str | None = None
+    spec: DomainSpec,
+    raw: Any,
+    index: int = 0,
+    source_id: str | None = None,
+    *,
+    default_country: str = "",
 ) -> PreparedRecord:
     """Normalise and validate one record. ``source_id`` comes from the URL for a single PUT,
-    from the record itself in a batch."""
+    from the record itself in a batch. ``default_country`` is the sending system's
+    (``SourceSystem.default_country``): the attributes that read the record's country read it when
+    the record has none; the payload, its hash and the canonical record stay what was sent."""
     record = PreparedRecord(index, "", {}, {}, None, "")
     if not isinstance(raw, dict):
         record.add_error("non_field", "invalid_type", "A record must be a JSON object.")
@@ -128,10 +147,14 @@ def prepare_record(
         if name not in attributes:
             record.add_error(name, "unknown_attribute", f"{spec.name} has no attribute {name!r}.")
 
+    # What the attributes normalise against: the payload, and the system's default country under
+    # a key no attribute has (a sender's own key of that name is overwritten here, and refused
+    # above as unknown_attribute).
+    context = {**payload, DEFAULT_COUNTRY: default_country or None}
     canonical: dict[str, Any] = {}
     for attribute in spec.attributes:
         try:
-            value = attribute.clean(payload.get(attribute.name), payload)
+            value = attribute.clean(payload.get(attribute.name), context)
         except AttributeValueError as exc:
             record.add_error(attribute.name, exc.code, exc.message)
             continue
@@ -140,6 +163,8 @@ def prepare_record(
                 record.add_error(attribute.name, "required", f"{attribute.name} is required.")
             continue
         canonical[attribute.name] = value
+        for warning in attribute.warnings(value, context):
+            record.add_warning(attribute.name, warning.code, warning.message)
 
     for group in spec.required_one_of:
         if not any(canonical.get(name) is not None for name in group) and not any(

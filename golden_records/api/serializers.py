@@ -25,6 +25,12 @@ class RecordResultSerializer(serializers.Serializer):
     )
     version = serializers.IntegerField(allow_null=True)
     errors = FieldErrorSerializer(many=True)
+    warnings = FieldErrorSerializer(
+        many=True,
+        help_text="Values accepted as sent that the sender should know about (never a reason to "
+        "reject): `tax_id_without_country` (a tax id with no prefix, no country in the record and "
+        "no default country of the system is kept, but not used to match).",
+    )
 
 
 class BatchRequestSerializer(serializers.Serializer):

@@ -65,6 +65,7 @@ def result_dict(record: PreparedRecord) -> dict[str, Any]:
         "action": record.action,
         "version": record.version,
         "errors": record.errors_as_list(),
+        "warnings": record.warnings_as_list(),
     }
 
 

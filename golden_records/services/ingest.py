@@ -79,7 +79,9 @@ def ingest_record(
 ) -> PreparedRecord:
     """Ingest one record (the PUT endpoint): a batch of one."""
     spec = get_domain(domain)
-    prepared = prepare_record(spec, payload, 0, source_id=source_id)
+    prepared = prepare_record(
+        spec, payload, 0, source_id=source_id, default_country=system.default_country
+    )
     return _ingest(system, spec, [prepared], REJECT_ALL, origin).records[0]
 
 
@@ -91,7 +93,10 @@ def ingest_batch(
     origin: ChangeOrigin,
 ) -> IngestOutcome:
     spec = get_domain(domain)
-    prepared = [prepare_record(spec, payload, i) for i, payload in enumerate(payloads)]
+    prepared = [
+        prepare_record(spec, payload, i, default_country=system.default_country)
+        for i, payload in enumerate(payloads)
+    ]
     seen: set[str] = set()
     for record in prepared:
         if record.source_id and record.source_id in seen:

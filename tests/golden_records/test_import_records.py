@@ -169,6 +169,44 @@ def test_invalid_country_rejected(tmp_path, erp):
     assert "name: required:" in out
 
 
+BARE_TAX_IDS = (
+    "source_id,name,tax_id,country\n"
+    "C-1,Nordwind Handel AG,811907980,\n"
+    "C-2,Nordwind Handel AG,811907980,DE\n"
+    "C-3,Bad,811907980,Atlantis\n"
+)
+
+
+@pytest.mark.parametrize("on_error", ["reject_failed", "reject_all"])
+def test_rows_with_warnings_are_listed_under_both_policies(tmp_path, erp, on_error):
+    """A bare tax id without any country is written (unless reject_all rolls the file back) and
+    listed with its warning; a row's own error is no warning."""
+    path = write(tmp_path, "customers.csv", BARE_TAX_IDS)
+    rejected = "^1 records rejected$" if on_error == "reject_failed" else "^3 records rejected"
+    out, _, _ = run_failing(
+        path, system="erp", domain="customer", on_error=on_error, match=rejected
+    )
+    assert "Rows with warnings (all):" in out
+    assert "line 2, source_id 'C-1':" in out
+    assert "tax_id: tax_id_without_country: '811907980' has no country" in out
+    assert "line 3, source_id 'C-2':" not in out
+    assert out.count("tax_id_without_country") == 1
+    if on_error == "reject_failed":
+        assert golden_of("erp", "customer", "C-1").tax_id == "811907980"
+    else:
+        assert not SourceRecord.objects.exists()
+
+
+def test_the_systems_default_country_leaves_no_warning(tmp_path, erp):
+    erp.default_country = "DE"
+    erp.save()
+    path = write(tmp_path, "customers.csv", BARE_TAX_IDS.rsplit("C-3", 1)[0])
+    out, _ = run(path, system="erp", domain="customer")
+    assert "warnings" not in out
+    assert counts(out)["created"] == 1 and counts(out)["linked"] == 1
+    assert golden_of("erp", "customer", "C-1").tax_id == "DE811907980"
+
+
 def test_reject_all_writes_nothing(tmp_path, erp):
     path = write(
         tmp_path,

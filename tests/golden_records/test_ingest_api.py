@@ -5,6 +5,7 @@ import json
 import pytest
 from django.test import override_settings
 
+from golden_records.api.authentication import clear_token_cache
 from golden_records.models import (
     GOLDEN_MODELS,
     ApiToken,
@@ -12,6 +13,7 @@ from golden_records.models import (
     IdempotencyRecord,
     SourceRecord,
 )
+from golden_records.pipeline import payload_hash
 from tests.conftest import client_for, make_token
 from tests.helpers import batch, error_codes, golden_of, put
 
@@ -369,3 +371,127 @@ def test_price_from_a_non_owner_keeps_its_identity_but_not_its_amount(api):
     assert price.item_id == golden_of("ecom", "item", "W-1").pk
     assert (price.price_list, price.currency, str(price.valid_from)) == ("WEB", "USD", "2026-01-01")
     assert price.unit_price is None  # the amount needs ERP (or a steward)
+
+
+class TestTaxIdCountry:
+    """A tax id is compared with its country: its own prefix, else the record's country, else
+    the sending system's default country. Without any of them it is kept, reported as a warning,
+    and not used to match."""
+
+    NORDWIND = {"name": "Nordwind Handel AG", "tax_id": "811907980"}  # DE811907980 is valid
+
+    @staticmethod
+    def _set_default_country(systems, country):
+        for code in ("erp", "crm"):
+            systems[code].default_country = country
+            systems[code].save()
+        clear_token_cache()  # a token's system is cached for a few seconds, as for deactivation
+
+    def _three_puts(self, api):
+        return [
+            put(api[code], code, "customer", source_id, self.NORDWIND)
+            for code, source_id in (("erp", "N-1"), ("crm", "N-2"), ("erp", "N-3"))
+        ]
+
+    def test_bare_tax_id_links_through_the_systems_default_country(self, api, systems):
+        """The finding: three sends of one bare tax id, no country, made three golden records."""
+        self._set_default_country(systems, "DE")
+        answers = self._three_puts(api)
+        assert [a.json()["action"] for a in answers] == ["created", "linked", "linked"]
+        assert Customer.objects.filter(record_status="active").count() == 1
+        assert all(a.json()["warnings"] == [] for a in answers)
+        assert golden_of("erp", "customer", "N-1").tax_id == "DE811907980"
+        # The default is context only: the payload, its hash and the canonical record's country
+        # stay what the system sent.
+        source = SourceRecord.objects.get(source_id="N-1")
+        assert source.payload == self.NORDWIND
+        assert source.payload_hash == payload_hash(self.NORDWIND, None)
+        assert source.canonical == {"name": "Nordwind Handel AG", "tax_id": "DE811907980"}
+        assert golden_of("erp", "customer", "N-1").country == ""
+
+    def test_without_a_default_country_each_answer_warns_and_nothing_links(self, api):
+        answers = self._three_puts(api)
+        assert [a.status_code for a in answers] == [201, 201, 201]
+        for answer in answers:
+            assert answer.json()["errors"] == []
+            [warning] = answer.json()["warnings"]
+            assert (warning["field"], warning["code"]) == ("tax_id", "tax_id_without_country")
+            assert "not used to match" in warning["message"]
+        # Documented rule, not a bug: a bare number could be any country's.
+        assert [a.json()["action"] for a in answers] == ["created", "created", "created"]
+        assert golden_of("erp", "customer", "N-1").tax_id == "811907980"
+
+    def test_a_tax_id_with_a_country_has_no_warning(self, api):
+        with_country = put(api["erp"], "erp", "customer", "N-1", {**self.NORDWIND, "country": "DE"})
+        prefixed = put(
+            api["crm"], "crm", "customer", "N-2", {**self.NORDWIND, "tax_id": "DE 811907980"}
+        )
+        assert with_country.json()["warnings"] == prefixed.json()["warnings"] == []
+        assert prefixed.json()["action"] == "linked"
+
+    def test_the_records_country_wins_over_the_default_and_a_prefix_over_both(self, api, systems):
+        self._set_default_country(systems, "DE")
+        french = {"name": "Lumière SA", "tax_id": "40303265045", "country": "FR"}
+        assert put(api["erp"], "erp", "customer", "F-1", french).status_code == 201
+        assert golden_of("erp", "customer", "F-1").tax_id == "FR40303265045"
+        # 811907980 is a valid German number but no French one: checked against FR, not DE.
+        response = put(api["erp"], "erp", "customer", "F-2", {**self.NORDWIND, "country": "FR"})
+        assert response.status_code == 400
+        assert "invalid_tax_id" in error_codes(response)["tax_id"]
+        austrian = {"name": "Alpen GmbH", "tax_id": "ATU13585627", "country": "FR"}
+        assert put(api["erp"], "erp", "customer", "A-1", austrian).status_code == 201
+        assert golden_of("erp", "customer", "A-1").tax_id == "ATU13585627"
+
+    def test_wrong_check_digits_for_the_default_country_are_invalid_tax_id(self, api, systems):
+        self._set_default_country(systems, "DE")
+        response = put(
+            api["erp"], "erp", "customer", "N-1", {**self.NORDWIND, "tax_id": "811907981"}
+        )
+        assert response.status_code == 400
+        assert error_codes(response) == {"tax_id": {"invalid_tax_id"}}
+        assert "for DE" in response.json()["error"]["fields"][0]["message"]
+        # As with the record's own country.
+        own = put(
+            api["crm"],
+            "crm",
+            "customer",
+            "N-1",
+            {**self.NORDWIND, "tax_id": "811907981", "country": "DE"},
+        )
+        assert error_codes(own) == {"tax_id": {"invalid_tax_id"}}
+
+    def test_a_national_phone_number_takes_the_default_country_too(self, api, systems):
+        """A UK number without its international prefix is no possible US number (the region
+        without any country); with the system's default GB it is, and the record's own country
+        still comes first."""
+        body = {"name": "Nordwind Handel AG", "phone": "0161 496 0000"}
+        refused = put(api["erp"], "erp", "customer", "N-1", body)
+        assert error_codes(refused) == {"phone": {"invalid_phone"}}
+        self._set_default_country(systems, "GB")
+        assert put(api["erp"], "erp", "customer", "N-1", body).status_code == 201
+        assert golden_of("erp", "customer", "N-1").phone == "+441614960000"
+        german = {"name": "B", "phone": "030 1234567", "country": "DE"}
+        assert put(api["erp"], "erp", "customer", "N-2", german).status_code == 201
+        assert golden_of("erp", "customer", "N-2").phone == "+49301234567"
+
+    @pytest.mark.parametrize("on_error", ["reject_failed", "reject_all"])
+    def test_batch_answers_carry_the_warnings_under_both_policies(self, api, on_error):
+        records = [
+            {"source_id": "N-1", **self.NORDWIND},
+            {"source_id": "N-2", "name": "Valid Ltd", "tax_id": "GB980780684"},
+            {"source_id": "N-3", "name": "Bad", "country": "Narnia", "tax_id": "123"},
+        ]
+        response = batch(api["erp"], "erp", "customer", {"records": records, "on_error": on_error})
+        results = response.json()["results"]
+        assert [[w["code"] for w in r["warnings"]] for r in results] == [
+            ["tax_id_without_country"],
+            [],
+            [],  # its country is there (and wrong): an error, not a warning
+        ]
+        if on_error == "reject_failed":
+            assert response.status_code == 200
+            assert [r["action"] for r in results] == ["created", "created", "rejected"]
+        else:
+            assert response.status_code == 400
+            assert response.json()["error"]["code"] == "batch_rejected"
+            assert [r["action"] for r in results] == ["rejected"] * 3

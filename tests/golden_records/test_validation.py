@@ -5,7 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from golden_records.attributes import DEFAULT_COUNTRY
+from golden_records.domains import get_domain
 from golden_records.models import GOLDEN_MODELS, SourceRecord
+from golden_records.pipeline import prepare_record
 from tests.helpers import error_codes, golden_of, put
 
 pytestmark = pytest.mark.django_db
@@ -272,3 +275,83 @@ def test_more_digits_than_every_database_keeps_exactly(api):
 )
 def test_huge_numbers_are_too_large(api, domain, body, field):
     assert_rejected(put(api["erp"], "erp", domain, "X-1", body), field, "too_large")
+
+
+class TestCountryContext:
+    """``prepare_record``'s ``default_country`` (the sending system's): the country the attributes
+    that read the record's country use when it has none; never part of what is stored."""
+
+    CUSTOMER = get_domain("customer")
+
+    def prepare(self, payload, default=""):
+        return prepare_record(self.CUSTOMER, payload, source_id="x", default_country=default)
+
+    def test_payload_hash_and_canonical_stay_what_was_sent(self):
+        payload = {"name": "Nordwind Handel AG", "tax_id": "811907980"}
+        with_default = self.prepare(payload, "DE")
+        without = self.prepare(payload)
+        assert with_default.payload == without.payload == payload
+        assert with_default.payload_hash == without.payload_hash
+        assert with_default.canonical == {"name": "Nordwind Handel AG", "tax_id": "DE811907980"}
+        assert "country" not in with_default.canonical
+        assert (with_default.warnings, without.warnings_as_list()[0]["code"]) == (
+            {},
+            "tax_id_without_country",
+        )
+
+    @pytest.mark.parametrize(
+        ("tax_id", "country", "default", "stored", "warned"),
+        [
+            ("811907980", None, "DE", "DE811907980", False),
+            ("811907980", "DE", "", "DE811907980", False),
+            ("811907980", None, "", "811907980", True),
+            ("DE811907980", None, "", "DE811907980", False),
+            ("40303265045", "FR", "DE", "FR40303265045", False),  # the record's country first
+            ("ATU13585627", "FR", "DE", "ATU13585627", False),  # the id's own prefix first
+            ("EL094259216", None, "", "GR094259216", False),  # Greece's VAT prefix
+            # A country python-stdnum has no format for: no check, the default still travels
+            # with the value, as a prefix the matcher reads.
+            ("100123456700003", None, "AE", "AE100123456700003", False),
+            ("100123456700003", "AE", "", "100123456700003", False),  # the matcher reads country
+            # Letters first: "AE" in front could not be told from the id's own letters.
+            ("ABC123", None, "AE", "ABC123", True),
+        ],
+    )
+    def test_tax_id_country(self, tax_id, country, default, stored, warned):
+        payload = {"name": "A", "tax_id": tax_id, **({"country": country} if country else {})}
+        record = self.prepare(payload, default)
+        assert record.ok, record.errors_as_list()
+        assert record.canonical["tax_id"] == stored
+        codes = [w["code"] for w in record.warnings_as_list()]
+        assert codes == (["tax_id_without_country"] if warned else [])
+
+    def test_the_warning_says_why(self):
+        [bare] = self.prepare({"name": "A", "tax_id": "811907980"}).warnings_as_list()
+        assert bare["field"] == "tax_id"
+        assert "no default country of the sending system" in bare["message"]
+        assert "kept, but not used to match" in bare["message"]
+        [lettered] = self.prepare({"name": "A", "tax_id": "ABC123"}, "AE").warnings_as_list()
+        assert "default country AE has no known tax id format" in lettered["message"]
+
+    def test_wrong_check_digits_for_the_default_country(self):
+        record = self.prepare({"name": "A", "tax_id": "811907981"}, "DE")
+        assert record.errors_as_list() == [
+            {
+                "field": "tax_id",
+                "code": "invalid_tax_id",
+                "message": "'811907981' is not a valid tax id for DE.",
+            }
+        ]
+
+    def test_a_senders_own_context_key_is_refused_and_not_used(self):
+        record = self.prepare({"name": "A", "tax_id": "811907980", DEFAULT_COUNTRY: "DE"})
+        assert {(e["field"], e["code"]) for e in record.errors_as_list()} == {
+            (DEFAULT_COUNTRY, "unknown_attribute")
+        }
+        assert record.canonical["tax_id"] == "811907980"
+
+    def test_phone_region(self):
+        record = self.prepare({"name": "A", "phone": "0161 496 0000"}, "GB")
+        assert record.canonical["phone"] == "+441614960000"
+        german = self.prepare({"name": "A", "phone": "030 1234567", "country": "DE"}, "GB")
+        assert german.canonical["phone"] == "+49301234567"

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from golden_records.api import views as api_views
+from golden_records.api.authentication import clear_token_cache
 from golden_records.models import (
     GOLDEN_MODELS,
     ActorType,
@@ -357,6 +358,23 @@ class TestResubmit:
         outcome = steward_resubmit(rejected, {**self.values(rejected), "source_id": "C-7"}, steward)
         assert outcome.ok
         assert SourceRecord.objects.get().source_id == "C-7"
+
+    def test_the_correction_is_normalised_in_the_systems_default_country(
+        self, api, systems, steward
+    ):
+        """As the system's own sends are: a bare tax id checked and prefixed with its default."""
+        systems["erp"].default_country = "DE"
+        systems["erp"].save()
+        clear_token_cache()
+        nordwind = {"name": "Nordwind", "tax_id": "DE811907980"}
+        put(api["crm"], "crm", "customer", "K-1", nordwind)
+        response = put(api["erp"], "erp", "customer", "C-1", {**nordwind, "tax_id": "811907981"})
+        assert response.json()["error"]["fields"][0]["message"].endswith("for DE.")
+        rejected = RejectedRecord.objects.get()
+        outcome = steward_resubmit(rejected, self.values(rejected, tax_id="811907980"), steward)
+        assert outcome.ok and outcome.record.action == "linked"
+        source = SourceRecord.objects.get(source_id="C-1")
+        assert source.canonical["tax_id"] == "DE811907980" and "country" not in source.canonical
 
 
 class TestDismiss:

@@ -35,6 +35,7 @@ from golden_records.services.ingest import REJECT_ALL, REJECT_FAILED, Action
 
 MAX_BATCH_SIZE = 1000
 SHOWN_REJECTIONS = 20
+SHOWN_WARNINGS = 20
 HELD_REJECTIONS = 10_000
 """Under reject_all the rejected rows are kept as exceptions after the rollback; at most these."""
 ACTIONS = (
@@ -69,7 +70,10 @@ writes nothing if any row is rejected; the whole file is then imported in one tr
 holds the domain's write lock (API writes of the domain wait) until the file is done; every row
 then counts as rejected, and --errors-out lists the rows that are not valid.
 
-At the end a summary is printed: rows per action and the first 20 rejections. --errors-out writes
+At the end a summary is printed: rows per action, the first 20 rejections and the first 20 rows
+with warnings (values kept as sent that the sender should know about, e.g. tax_id_without_country:
+a tax id with no prefix, no country and no default country of the system, not used to match;
+warnings never reject a row). --errors-out writes
 every rejected row as JSON Lines ({"line", "source_id", "errors", "record"}); fix the records and
 re-import them, e.g. jq -c .record ERRORS.jsonl > fixed.jsonl. The exit status is 1 ("N records
 rejected") when any row was rejected, 0 otherwise. Importing the same file again changes nothing:
@@ -90,6 +94,7 @@ class Row:
     errors: list[dict[str, str]] = field(default_factory=list)
     raw: Any = None
     action: str = ""
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def source_id(self) -> Any:
@@ -258,6 +263,9 @@ class Importer:
         self.invalid = 0
         """Rows rejected for errors of their own (not only because their batch failed)."""
         self.shown: list[tuple[Row, list[dict[str, str]]]] = []
+        self.warned = 0
+        """Rows with warnings (accepted or not)."""
+        self.shown_warnings: list[Row] = []
         self.first_line = 0
         """The first line of the rows waiting in ``pending``."""
         self.held: list[tuple[Any, dict[str, Any]]] = []
@@ -288,6 +296,7 @@ class Importer:
             for row, result in zip(readable, outcome.records, strict=True):
                 row.action = result.action
                 row.errors = result.errors_as_list()
+                row.warnings = result.warnings_as_list()
             self._keep_rejections(outcome.records, [row.record for row in readable])
         for row in rows:
             action = row.action if row.record is not None else Action.REJECTED
@@ -296,6 +305,10 @@ class Importer:
                 own = [e for e in row.errors if e["code"] != "batch_rejected"]
                 if own:
                     self._reject(row, own)
+            if row.warnings:
+                self.warned += 1
+                if len(self.shown_warnings) < SHOWN_WARNINGS:
+                    self.shown_warnings.append(row)
         self.total += len(rows)
         self.progress.update(len(rows))
         if self.counts[Action.REJECTED]:
@@ -580,5 +593,13 @@ class Command(BaseCommand):
                 write(f"  line {row.line}, source_id {source_id}:")
                 for error in errors:
                     write(f"    {error['field']}: {error['code']}: {error['message']}")
+        if importer.shown_warnings:
+            shown = len(importer.shown_warnings)
+            more = f"first {shown} of {importer.warned}" if importer.warned > shown else "all"
+            write(f"Rows with warnings ({more}):")
+            for row in importer.shown_warnings:
+                write(f"  line {row.line}, source_id {row.source_id!r}:")
+                for warning in row.warnings:
+                    write(f"    {warning['field']}: {warning['code']}: {warning['message']}")
         if errors_out:
             write(f"{importer.invalid} rejected rows written to {errors_out}.")
