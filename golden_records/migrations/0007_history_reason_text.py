@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('golden_records', '0005_rejected_records'),
+        ('golden_records', '0006_source_system_default_country'),
     ]
 
     operations = [
