@@ -41,14 +41,9 @@ from django.utils import timezone
 from golden_records.bulk import bulk_insert
 from golden_records.history import ChangeOrigin
 from golden_records.lookups import array_literal
-from golden_records.models import SourceRecord
+from golden_records.models import GOLDEN_MODELS, GoldenStatus, SourceRecord
 from golden_records.services.locks import lock_entities
-from golden_records.services.merge import (
-    MergeError,
-    identifier_conflicts,
-    merge_golden,
-    resolve_golden_id,
-)
+from golden_records.services.merge import MergeGroup, exclusive_identifiers, merge_groups
 from matching.frequencies import domain_frequencies
 from matching.memory import active_never_matches, ordered
 from matching.models import CatchUpRequest, MatchDecision, MatchReview
@@ -107,18 +102,37 @@ def _enqueue(request_id: int) -> None:
         logger.warning("Could not enqueue catch-up request %s; the sweep will run it", request_id)
 
 
+MAX_ATTEMPTS = 10
+"""A request that failed this often is left to an operator (its error is in the admin), not run
+again by the sweep."""
+
+
 def run_request(request_id: int) -> dict[str, int] | None:
-    """Run one pending request; None when it is done already (a second delivery, or the
-    sweep and the fast path both got it). Safe to run twice, and after a run that died."""
+    """Run one pending request; None when it is done already or another run has it now (a
+    second delivery, or the sweep and the fast path both got it). Safe to run twice, and after
+    a run that died."""
     with transaction.atomic():
+        claimed = (
+            CatchUpRequest.objects.select_for_update(skip_locked=True)
+            .filter(pk=request_id, done_at=None)
+            .values_list("domain", flat=True)
+            .first()
+        )
+        if claimed is None:
+            return None
         # Committed before the work: a run killed half-way still counts as an attempt.
-        started = CatchUpRequest.objects.filter(pk=request_id, done_at=None).update(
+        CatchUpRequest.objects.filter(pk=request_id).update(
             attempts=F("attempts") + 1, started_at=timezone.now()
         )
-    if not started:
-        return None
+    try:
+        return _run(request_id, claimed)
+    except Exception as exc:
+        CatchUpRequest.objects.filter(pk=request_id).update(error=repr(exc)[:2000])
+        raise
+
+
+def _run(request_id: int, domain: str) -> dict[str, int] | None:
     with transaction.atomic():
-        domain = CatchUpRequest.objects.values_list("domain", flat=True).get(pk=request_id)
         # One catch-up per domain at a time: two catch-ups that find the same pair do not both
         # merge it or both raise its review.
         lock_entities([f"catch-up:{domain}"])
@@ -148,14 +162,15 @@ def run_request(request_id: int) -> dict[str, int] | None:
 
 
 def sweep(grace_seconds: float = 10.0, limit: int = 100) -> int:
-    """Run the requests pending for longer than ``grace_seconds`` (their message was lost, or
-    the worker running them died), oldest first, and forget done ones after
-    ``RETENTION_DAYS``. Returns how many it ran."""
-    now = timezone.now()
+    """Run the requests pending for longer than ``grace_seconds`` and not started within it
+    (their message was lost, their worker died, or their last run failed), oldest first, each
+    at most ``MAX_ATTEMPTS`` times. Returns how many it ran."""
+    since = timezone.now() - dt.timedelta(seconds=grace_seconds)
     due = list(
         CatchUpRequest.objects.filter(
-            done_at=None, created_at__lte=now - dt.timedelta(seconds=grace_seconds)
+            done_at=None, attempts__lt=MAX_ATTEMPTS, created_at__lte=since
         )
+        .filter(Q(started_at=None) | Q(started_at__lte=since))
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -164,11 +179,16 @@ def sweep(grace_seconds: float = 10.0, limit: int = 100) -> int:
         try:
             if run_request(request_id) is not None:
                 ran += 1
-        except Exception as exc:  # one failing request must not hold up the others
+        except Exception:  # recorded on the request; one failing must not hold up the others
             logger.exception("catch-up request %s failed", request_id)
-            CatchUpRequest.objects.filter(pk=request_id).update(error=repr(exc)[:2000])
-    CatchUpRequest.objects.filter(done_at__lt=now - dt.timedelta(days=RETENTION_DAYS)).delete()
     return ran
+
+
+def purge_done(days: int = RETENTION_DAYS) -> int:
+    """Forget done requests after ``days``; returns how many."""
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    deleted, _ = CatchUpRequest.objects.filter(done_at__lt=cutoff).delete()
+    return deleted
 
 
 def catch_up(
@@ -206,13 +226,18 @@ def _prefer_to_be_the_deadlock_victim() -> None:
     ``deadlock_timeout`` first: a short one here makes that the catch-up, which runs again
     (Celery retry, or the sweep), not the batch an integration is waiting for. Setting it needs
     the SET privilege on the parameter; without it the default stays."""
-    if connection.vendor != "postgresql":
+    global _deadlock_timeout_settable
+    if connection.vendor != "postgresql" or not _deadlock_timeout_settable:
         return
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL deadlock_timeout = '100ms'")
     except DatabaseError:
-        logger.debug("catch-up: deadlock_timeout not settable here; the default applies")
+        _deadlock_timeout_settable = False  # not tried again by this process
+        logger.info("catch-up: deadlock_timeout cannot be set by this role; the default applies")
+
+
+_deadlock_timeout_settable = True
 
 
 class _Run:
@@ -295,10 +320,8 @@ class _Run:
                     strong[record][other_golden] = (p, other)
             elif p >= review:
                 band[record].append((p, other, other_golden))
-        names = _names({*strong, *(o for gs in strong.values() for _, o in gs.values())})
-        for record, goldens in strong.items():
-            if not self._merge_all(record, mine[record][0], goldens, names):
-                band[record].extend((p, other, g) for g, (p, other) in goldens.items())
+        for record in self._merge_splits(strong, {r: g for r, (g, _) in mine.items()}):
+            band[record].extend((p, other, g) for g, (p, other) in strong[record].items())
         self.counts["reviews"] = _raise_reviews(rules, band)
 
     def _score(self, pairs: Sequence[tuple[int, int]]) -> list[float]:
@@ -311,62 +334,119 @@ class _Run:
         )
         return probabilities.tolist()
 
-    def _merge_all(
+    def _merge_splits(
         self,
-        record: int,
-        golden: uuid.UUID,
-        goldens: dict[uuid.UUID, tuple[float, int]],
-        names: dict[int, str],
-    ) -> bool:
-        """Merge every golden record ``record`` strongly matches with its own, into the oldest;
-        False when they are left to a steward instead. Earlier merges of this run may have
-        retired any of them: it acts on what they are now."""
+        strong: dict[int, dict[uuid.UUID, tuple[float, int]]],
+        golden_of: dict[int, uuid.UUID],
+    ) -> list[int]:
+        """Merge, in one ``merge_groups`` call, every golden record a record strongly matches
+        with its own: golden records linked through such records form one group, merged into
+        its oldest. A record is left to a steward (returned) when the records it matched do
+        not match each other at auto-match (they would not have linked had their batches run
+        one after the other), or when its group's golden records differ in an exclusive
+        identifier."""
         domain = self.domain
-        own = resolve_golden_id(domain, golden)
-        current: dict[uuid.UUID, tuple[float, int]] = {}
-        for other_golden, (p, other) in goldens.items():
-            now = resolve_golden_id(domain, other_golden)
-            if now != own and (now not in current or p > current[now][0]):
-                current[now] = (p, other)
-        if not current:
-            return True  # one golden record already
-        matched = [other for _, other in current.values()]
-        if len(matched) > 1:
-            # The records matched must match each other too, as they would have linked had
-            # their batches run one after the other; a record that bridges two look-alikes
-            # is a steward's decision.
+        current = _resolve(
+            domain, {*golden_of.values(), *(g for gs in strong.values() for g in gs)}
+        )
+        parent: dict[uuid.UUID, uuid.UUID] = {}
+
+        def root(golden: uuid.UUID) -> uuid.UUID:
+            while parent.get(golden, golden) != golden:
+                golden = parent[golden]
+            return golden
+
+        joined: dict[int, tuple[uuid.UUID, dict[uuid.UUID, tuple[float, int]]]] = {}
+        refused: list[int] = []
+        for record, goldens in strong.items():
+            own = current[golden_of[record]]
+            if own is None:
+                continue  # retired meanwhile: nothing to merge into
+            found: dict[uuid.UUID, tuple[float, int]] = {}
+            for golden, (p, other) in goldens.items():
+                now = current[golden]
+                if now is not None and now != own and (now not in found or p > found[now][0]):
+                    found[now] = (p, other)
+            if not found:
+                continue  # one golden record already
+            matched = [other for _, other in found.values()]
             cross = [(a, b) for i, a in enumerate(matched) for b in matched[i + 1 :]]
-            if min(self._score(cross)) < self.rules.thresholds.auto_match:
-                return False
-        group = sorted({own, *current}, key=lambda g: g.int)  # UUIDv7: oldest first
-        if identifier_conflicts(domain, group):
-            return False
-        survivor, merged = group[0], group[1:]
-        why = "; ".join(
-            f"{names.get(record, record)} ~ {names.get(other, other)} p={p:.4f}"
-            for p, other in sorted(current.values(), reverse=True)
-        )
+            if cross and min(self._score(cross)) < self.rules.thresholds.auto_match:
+                refused.append(record)
+                continue
+            joined[record] = (own, found)
+            for golden in found:
+                a, b = root(own), root(golden)
+                if a != b:
+                    parent[max(a, b, key=lambda g: g.int)] = min(a, b, key=lambda g: g.int)
+        members: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for own, found in joined.values():
+            for golden in (own, *found):
+                members[root(golden)].add(golden)
+        conflicting = _conflicting(domain, members)
+        why: dict[uuid.UUID, list[str]] = defaultdict(list)
+        pairs: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        names = _names({*joined, *(o for _, f in joined.values() for _, o in f.values())})
+        for record, (own, found) in joined.items():
+            group = root(own)
+            if group in conflicting:
+                refused.append(record)
+                continue
+            for p, other in sorted(found.values(), reverse=True):
+                why[group].append(
+                    f"{names.get(record, record)} ~ {names.get(other, other)} p={p:.4f}"
+                )
+                pairs[group].append({"record": record, "other": other, "probability": round(p, 6)})
         request = f" (catch-up request {self.request_id})" if self.request_id else ""
-        origin = ChangeOrigin.task(
-            RAISED_BY,
-            reason=f"concurrent batches made {len(group)} golden records of one entity: "
-            f"{why}{request}",
-        )
-        try:
-            merge_golden(domain, survivor, merged, origin)
-        except MergeError as exc:  # changed meanwhile (retired by a steward): left to a review
-            logger.info("catch-up: %s not merged into %s: %s", merged, survivor, exc)
-            return False
-        self.counts["merged"] += len(merged)
-        self.merges.append(
-            {
-                "survivor": str(survivor),
-                "merged": [str(g) for g in merged],
-                "record": record,
-                "pairs": [{"record": o, "probability": round(p, 6)} for p, o in current.values()],
-            }
-        )
-        return True
+        groups = [
+            MergeGroup(
+                survivor,
+                tuple(sorted(members[survivor] - {survivor}, key=lambda g: g.int)),
+                f"concurrent batches made {len(members[survivor])} golden records of one "
+                f"entity: {'; '.join(why[survivor][:10])}{request}",
+            )
+            for survivor in sorted(members, key=lambda g: g.int)
+            if survivor not in conflicting
+        ]
+        if groups:
+            merge_groups(domain, groups, ChangeOrigin.task(RAISED_BY))
+        for group in groups:
+            self.counts["merged"] += len(group.merged_ids)
+            self.merges.append(
+                {
+                    "survivor": str(group.survivor_id),
+                    "merged": [str(g) for g in group.merged_ids],
+                    "pairs": pairs[group.survivor_id],
+                }
+            )
+        return refused
+
+
+def _resolve(domain: str, golden_ids: set[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID | None]:
+    """The active golden record each id stands for today (merged ids resolve forward; merged
+    ids always point at an active survivor); None for one retired meanwhile."""
+    model = GOLDEN_MODELS[domain]
+    rows = model.objects.filter(pk__in=list(golden_ids)).values_list(
+        "pk", "record_status", "merged_into"
+    )
+    found: dict[uuid.UUID, uuid.UUID | None] = dict.fromkeys(golden_ids)
+    for pk, status, merged_into in rows:
+        if status == GoldenStatus.ACTIVE:
+            found[pk] = pk
+        elif status == GoldenStatus.MERGED and merged_into:
+            found[pk] = merged_into
+    return found
+
+
+def _conflicting(domain: str, groups: dict[uuid.UUID, set[uuid.UUID]]) -> set[uuid.UUID]:
+    """The groups whose golden records differ in an exclusive identifier (one query)."""
+    values = exclusive_identifiers(domain, {g for members in groups.values() for g in members})
+    conflicting = set()
+    for group, members in groups.items():
+        for name in {n for g in members for n in values.get(g, {})}:
+            if len({values[g][name] for g in members if name in values.get(g, {})}) > 1:
+                conflicting.add(group)
+    return conflicting
 
 
 def _names(record_ids: set[int]) -> dict[int, str]:

@@ -344,7 +344,8 @@ class CatchUpRequest(models.Model):
                 fields=["created_at"],
                 condition=models.Q(done_at__isnull=True),
                 name="catch_up_pending",
-            )
+            ),
+            models.Index(fields=["done_at"], name="catch_up_done"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ the ones a lost message or a killed worker left pending.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -16,6 +17,7 @@ from django.db import OperationalError
 
 from matching import catch_up as catch_up_service
 from matching import dedupe
+from matching.online import Snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +48,19 @@ def start_dedupe(run_id: int, shards: int) -> None:
     retry_backoff=True,
     retry_kwargs={"max_retries": 5},
 )
-def catch_up(request_id: int) -> dict[str, int] | None:
-    """Run a batch's catch-up request (matching.catch_up); nothing if it is done already."""
+def catch_up(request_id: int, *legacy: Any) -> dict[str, int] | None:
+    """Run a batch's catch-up request (matching.catch_up); nothing if it is done already.
+
+    ``legacy``: a message queued before requests were rows (domain, record ids, snapshot,
+    written) still runs, as it did then."""
+    if legacy:
+        record_ids, snapshot, *written = legacy
+        return catch_up_service.catch_up(
+            str(request_id),
+            record_ids,
+            Snapshot.from_dict(snapshot) if snapshot else None,
+            written[0] if written else (),
+        )
     return catch_up_service.run_request(request_id)
 
 
@@ -56,3 +69,9 @@ def sweep_catch_ups(grace_seconds: float | None = None) -> int:
     """Beat: run catch-up requests whose message was lost or whose worker died."""
     grace = settings.MDM_CATCH_UP_GRACE_SECONDS if grace_seconds is None else grace_seconds
     return catch_up_service.sweep(grace)
+
+
+@shared_task(name="matching.purge_catch_ups")
+def purge_catch_ups() -> int:
+    """Beat, hourly: forget catch-up requests done more than a week ago."""
+    return catch_up_service.purge_done()

@@ -244,6 +244,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("MDM_CATCH_UP_SWEEP_SECONDS", "5")),
         "options": {"expires": float(os.environ.get("MDM_CATCH_UP_SWEEP_SECONDS", "5"))},
     },
+    "purge-catch-ups": {"task": "matching.purge_catch_ups", "schedule": 3600.0},
     "reconcile-deliveries": {"task": "sync.reconcile", "schedule": 600.0},
     "purge-deliveries": {"task": "sync.purge_old_deliveries", "schedule": 3600.0},
     "nightly-resync": {"task": "sync.nightly_resync", "schedule": crontab(hour=2, minute=0)},
