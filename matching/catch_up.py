@@ -272,11 +272,11 @@ class _Run:
         }
         limit = block_limit(rules)
         fuzzy = sorted({k for ks in keys.values() for k in ks} - identifiers)
-        by_key = candidate_rows(fuzzy, limit, sorted(identifiers))
+        batch = self.written | set(record_ids)
+        by_key = candidate_rows(fuzzy, limit, sorted(identifiers), batch)
         # The candidates online matching would take now, had it seen everything: those sharing
         # the most usable keys. Of them, the unseen ones are what running one batch after the
         # other would have scored.
-        batch = self.written | set(record_ids)
         others = {
             r: set(top_candidates(ks, by_key, limit, batch, identifiers)) for r, ks in keys.items()
         }

@@ -49,12 +49,13 @@ ONLINE_BLOCK_LIMIT = 40
 """Online, a fuzzy key shared by more records than this (or the rules' ``max_block_size``, if
 smaller) is too common to find a record's duplicates: the candidates come from its rarer keys.
 Identifier keys have no such limit (``IDENTIFIER_GOLDEN_LIMIT``)."""
-IDENTIFIER_GOLDEN_LIMIT = 25
+IDENTIFIER_GOLDEN_LIMIT = MAX_CANDIDATES // 2
 """An identifier key (a blocking rule on one decisive or exclusive identifier: tax id, DUNS,
 GTIN) is never too common: a large customer has dozens of accounts under one tax id, a GTIN
 repeats across systems. Its candidates are one record per golden record holding it, the oldest
 golden records first, at most this many (more golden records with one exclusive identifier
-would be duplicates of each other; the oldest are the ones to link to)."""
+would be duplicates of each other; the oldest are the ones to link to), so that the fuzzy keys
+still bring half of a record's candidates."""
 EXPLAIN_ABOVE = 0.2
 """Decisions whose best candidate scores at least this share of the review threshold keep the
 full explanation."""
@@ -109,13 +110,11 @@ def _identifier_rules(
 
 def record_identifier_keys(rules: RuleSet, features: Features) -> set[int]:
     """The record's blocking keys that are identifier keys (no block-size limit)."""
-    names = identifier_rules(rules)
-    if not names:
-        return set()
+    # A one-feature rule is named after its feature and keyed by its value (blocking_keys).
     return {
-        key_hash(rules.domain, rule, value)
-        for rule, value in blocking_keys(rules, features)
-        if rule in names
+        key_hash(rules.domain, name, features[name])
+        for name in identifier_rules(rules)
+        if features.get(name)
     }
 
 
@@ -326,7 +325,7 @@ class OnlineMatcher:
         # What this read cannot see (batches not committed yet): matching.catch_up looks there
         # once this batch has committed.
         self.snapshot = Snapshot.current()
-        by_key = candidate_rows(sorted(wanted), limit, sorted(self.identifiers))
+        by_key = candidate_rows(sorted(wanted), limit, sorted(self.identifiers), exclude)
         for key, ids in by_key.items():
             too_common = len(ids) > limit and key not in self.identifiers
             if too_common and len(saturated) < _SATURATED_LIMIT:
@@ -463,20 +462,25 @@ def top_candidates(
                     shared[record_id] += 1
                     if is_identifier:
                         required.add(record_id)
-    ranked = sorted(shared, key=lambda r: (r not in required, -shared[r], r))
-    return ranked[: max(MAX_CANDIDATES, len(required))]
+    first = sorted(required, key=lambda r: (-shared[r], r))[:IDENTIFIER_GOLDEN_LIMIT]
+    rest = sorted((r for r in shared if r not in required), key=lambda r: (-shared[r], r))
+    return [*first, *rest][:MAX_CANDIDATES]
 
 
 def candidate_rows(
-    keys: Sequence[int], limit: int, identifiers: Sequence[int] = ()
+    keys: Sequence[int],
+    limit: int,
+    identifiers: Sequence[int] = (),
+    exclude: Collection[int] = (),
 ) -> dict[int, list[int]]:
     """Source record ids under each key: at most ``limit + 1`` under a fuzzy key (one more
     than usable tells the key is too common), and under an identifier key one record per
-    golden record holding it, at most ``IDENTIFIER_GOLDEN_LIMIT`` golden records."""
+    golden record holding it (not one of ``exclude``), at most ``IDENTIFIER_GOLDEN_LIMIT``
+    golden records."""
     by_key: dict[int, list[int]] = defaultdict(list)
     for key, record_id in _rows_under_keys(keys, limit + 1):
         by_key[key].append(record_id)
-    for key, record_id in _identifier_rows(identifiers, IDENTIFIER_GOLDEN_LIMIT):
+    for key, record_id in _identifier_rows(identifiers, IDENTIFIER_GOLDEN_LIMIT, exclude):
         by_key[key].append(record_id)
     return by_key
 
@@ -536,29 +540,42 @@ def _rows_under_keys(keys: Sequence[int], limit: int) -> list[tuple[int, int]]:
     return rows
 
 
-def _identifier_rows(keys: Sequence[int], goldens: int) -> list[tuple[int, int]]:
-    """(key, source record id) with one record (the oldest) per golden record holding the key,
-    the ``goldens`` oldest golden records per key. A key shared by thousands of records of one
-    golden record costs one index range scan, not thousands of candidates."""
+def _identifier_rows(
+    keys: Sequence[int], goldens: int, exclude: Collection[int] = ()
+) -> list[tuple[int, int]]:
+    """(key, source record id) with one record (the oldest not in ``exclude``) per golden
+    record holding the key, the ``goldens`` oldest golden records per key. It reads every
+    index entry of the key (the database's work grows with the accounts under one tax id),
+    but returns a handful of candidates."""
     if not keys:
         return []
     block = connection.ops.quote_name(BlockKey._meta.db_table)
     source = connection.ops.quote_name(SourceRecord._meta.db_table)
     select = (
         f"SELECT b.key, s.golden_id, MIN(b.source_record_id) FROM {block} b "
-        f"JOIN {source} s ON s.id = b.source_record_id WHERE b.key "
+        f"JOIN {source} s ON s.id = b.source_record_id WHERE "
     )
     group = " GROUP BY b.key, s.golden_id"
+    excluded = sorted(exclude)
     rows: list[tuple[int, Any, int]] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(select + "= ANY(%s::bigint[])" + group, [array_literal(keys)])
+            cursor.execute(
+                select
+                + "b.key = ANY(%s::bigint[]) AND NOT b.source_record_id = ANY(%s::bigint[])"
+                + group,
+                [array_literal(keys), array_literal(excluded)],
+            )
             rows = cursor.fetchall()
         else:
+            skip = ", ".join("%s" for _ in excluded) or "NULL"
             for start in range(0, len(keys), 400):
                 chunk = list(keys[start : start + 400])
                 marks = ", ".join("%s" for _ in chunk)
-                cursor.execute(select + f"IN ({marks})" + group, chunk)
+                cursor.execute(
+                    select + f"b.key IN ({marks}) AND b.source_record_id NOT IN ({skip})" + group,
+                    [*chunk, *excluded],
+                )
                 rows.extend(cursor.fetchall())
     per_key: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for key, golden_id, record_id in rows:
