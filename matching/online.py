@@ -568,14 +568,13 @@ def _identifier_rows(
             )
             rows = cursor.fetchall()
         else:
-            skip = ", ".join("%s" for _ in excluded) or "NULL"
+            # (NOT IN with no values would be NOT IN (NULL): never true.)
+            skip = ", ".join("%s" for _ in excluded)
+            unless = f" AND b.source_record_id NOT IN ({skip})" if excluded else ""
             for start in range(0, len(keys), 400):
                 chunk = list(keys[start : start + 400])
                 marks = ", ".join("%s" for _ in chunk)
-                cursor.execute(
-                    select + f"b.key IN ({marks}) AND b.source_record_id NOT IN ({skip})" + group,
-                    [*chunk, *excluded],
-                )
+                cursor.execute(select + f"b.key IN ({marks}){unless}" + group, [*chunk, *excluded])
                 rows.extend(cursor.fetchall())
     per_key: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for key, golden_id, record_id in rows:
