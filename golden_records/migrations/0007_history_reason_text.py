@@ -2,6 +2,13 @@
 
 from django.db import migrations, models
 
+# SQLite rebuilds a table to change a column: the raw-SQL index of 0003 on the source-record
+# history goes with it and is made again here (PostgreSQL keeps it: IF NOT EXISTS).
+XREF_INDEX = (
+    "CREATE INDEX IF NOT EXISTS hist_source_by_golden "
+    "ON golden_records_historicalsourcerecord (golden_id, history_date)"
+)
+
 
 class Migration(migrations.Migration):
 
@@ -50,4 +57,5 @@ class Migration(migrations.Migration):
             name='history_change_reason',
             field=models.TextField(null=True),
         ),
+        migrations.RunSQL(XREF_INDEX, migrations.RunSQL.noop),
     ]
