@@ -1,4 +1,4 @@
-"""Who may do what in the steward UI.
+"""Who may do what in the steward UI, and for the steward actions of the REST API.
 
 Groups: ``steward`` decides, ``admin`` decides (and administers), ``viewer`` reads. Superusers
 decide. Anyone else logged in gets 403, anonymous users the login page. Every view checks on the
@@ -14,6 +14,9 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions, permissions
+
+from golden_records.api.authentication import TokenPrincipal
 
 DECIDE_GROUPS = ("steward", "admin")
 READ_GROUPS = ("viewer", *DECIDE_GROUPS)
@@ -76,3 +79,20 @@ def may_administer(user: Any) -> bool:
         cached = user.groups.filter(name=ADMIN_GROUP).exists()
         user._steward_admin = cached
     return cached
+
+
+class StewardAction(permissions.BasePermission):
+    """A steward action over the API (deciding a match review): a session with the steward or
+    admin role, the same rule as the UI's ``steward_view(decide=True)``. Tokens are refused
+    with 403 ``steward_required`` (a source system or a reader is not a steward)."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return False
+        if isinstance(user, TokenPrincipal) or not steward_roles(user)[1]:
+            raise exceptions.PermissionDenied(
+                "Only a data steward (a user with the steward or admin role) decides.",
+                code="steward_required",
+            )
+        return True
