@@ -11,7 +11,6 @@ routes of the review queue stay in matching/api/.
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +21,7 @@ from golden_records.models import Channel
 from matching.api.serializers import MatchReviewSerializer, ReviewDecisionSerializer
 from matching.models import MatchReview
 from stewardship import services
-from stewardship.permissions import StewardAction
+from stewardship.permissions import ApiRole, StewardAction
 
 STATUS_BY_CODE = {"review_not_found": 404, "invalid_decision": 400}
 """Error codes of ``decide_review`` and their HTTP status; any other refusal (``review_not_open``,
@@ -32,7 +31,7 @@ STATUS_BY_CODE = {"review_not_found": 404, "invalid_decision": 400}
 class MatchReviewDecision(APIView):
     """A steward's answer: ``merge`` (same entity) or ``reject`` (never match these)."""
 
-    permission_classes = [IsAuthenticated, StewardAction]
+    permission_classes = [ApiRole, StewardAction]
 
     @extend_schema(
         operation_id="match_review_decide",
@@ -47,9 +46,10 @@ class MatchReviewDecision(APIView):
         },
         description=(
             "Needs a session with the steward or admin role (superusers too), as in the steward "
-            "UI; tokens, viewers and users without a role get 403 `steward_required`. Decides "
-            "through the UI's service: the same effects and one steward decision in the audit, "
-            "with channel `api`. 409 `review_not_open` when the review was decided already."
+            "UI; tokens and viewers get 403 `steward_required`, users without a role 403 "
+            "`role_required`. Decides through the UI's service: the same effects and one "
+            "steward decision in the audit, with channel `api`. 409 `review_not_open` when the "
+            "review was decided already."
         ),
     )
     def post(self, request: Request, review_id: int) -> Response:

@@ -296,7 +296,7 @@ class TestDecide:
     def test_a_user_without_a_role_cannot_decide(self, queue):
         response = decide(session("nobody"), queue["munich"].pk, {"decision": "reject"})
         assert response.status_code == 403
-        assert response.json()["error"]["code"] == "steward_required"
+        assert response.json()["error"]["code"] == "role_required"
         assert_matches_schema(response, DECISION, "post")
         assert not NeverMatch.objects.exists()
 
@@ -318,7 +318,7 @@ class TestDecide:
         client.force_login(user)
         response = decide(client, queue["munich"].pk, {"decision": "reject"})
         assert response.status_code == 403
-        assert response.json()["error"]["code"] == "steward_required"
+        assert response.json()["error"]["code"] == "role_required"
 
     def test_steward_merges(self, queue, steward_client):
         review = queue["munich"]
