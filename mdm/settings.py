@@ -175,7 +175,8 @@ REST_FRAMEWORK = {
         "golden_records.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Tokens as their scope allows; sessions by the steward UI's roles (stewardship/permissions.py).
+    "DEFAULT_PERMISSION_CLASSES": ["stewardship.permissions.ApiRole"],
     "DEFAULT_PARSER_CLASSES": ["golden_records.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -199,6 +200,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Several components have a `status`; name the golden records' one.
     "ENUM_NAME_OVERRIDES": {"GoldenStatusEnum": ["active", "merged", "retired"]},
+    # Every operation documents 401 and 403 (tokens and sessions with roles: ApiRole).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "golden_records.api.schema.document_auth_errors",
+    ],
 }
 
 # Celery. Every setting is documented here and can be overridden from the environment.

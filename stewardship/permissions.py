@@ -1,8 +1,13 @@
-"""Who may do what in the steward UI.
+"""Who may do what in the steward UI and, for logged-in users, in the REST API.
 
 Groups: ``steward`` decides, ``admin`` decides (and administers), ``viewer`` reads. Superusers
 decide. Anyone else logged in gets 403, anonymous users the login page. Every view checks on the
 server; templates only hide what the user may not do.
+
+The REST API (``ApiRole``, the default DRF permission) applies the same roles to a session: a
+viewer reads, a steward or admin also writes, a user without a role gets 403 ``role_required``.
+Bearer tokens keep their own rules (a write token writes as its system, a read-only token reads),
+checked by the views.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from typing import Any
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from rest_framework import exceptions, permissions
+
+from golden_records.api.authentication import TokenPrincipal
 
 DECIDE_GROUPS = ("steward", "admin")
 READ_GROUPS = ("viewer", *DECIDE_GROUPS)
@@ -76,3 +84,54 @@ def may_administer(user: Any) -> bool:
         cached = user.groups.filter(name=ADMIN_GROUP).exists()
         user._steward_admin = cached
     return cached
+
+
+class ApiRole(permissions.BasePermission):
+    """The REST API's authorisation (``REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]``).
+
+    * No credentials: 401 ``not_authenticated``.
+    * A bearer token: let through; what it may do is the view's check (ingest writes only as the
+      token's system, ``system_forbidden``; steward actions refuse tokens, ``steward_required``).
+    * A session (a steward UI user): the UI's roles (``steward_roles``). Without a role 403
+      ``role_required``; a viewer reads (GET, HEAD, OPTIONS, and a POST the view declares a
+      read with ``post_reads = True``: the batch cross-reference lookup); other methods need
+      the steward or admin role, else 403 ``steward_required``.
+    """
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return False
+        if isinstance(user, TokenPrincipal):
+            return True
+        may_read, may_decide = steward_roles(user)
+        if not may_read:
+            raise exceptions.PermissionDenied(
+                "The API needs a bearer token, or a user with the viewer, steward or admin role.",
+                code="role_required",
+            )
+        if request.method in permissions.SAFE_METHODS or getattr(view, "post_reads", False):
+            return True
+        if not may_decide:
+            raise exceptions.PermissionDenied(
+                "Only a data steward (steward or admin role) does this.", code="steward_required"
+            )
+        return True
+
+
+class StewardAction(permissions.BasePermission):
+    """A steward action over the API (deciding a match review): a session with the steward or
+    admin role, the same rule as the UI's ``steward_view(decide=True)``. Tokens are refused
+    with 403 ``steward_required`` (a source system or a reader is not a steward). Used after
+    ``ApiRole``, which answers anonymous, role-less and viewer sessions first."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        user = request.user
+        if user is None or not user.is_authenticated:
+            return False
+        if isinstance(user, TokenPrincipal) or not steward_roles(user)[1]:
+            raise exceptions.PermissionDenied(
+                "Only a data steward (a user with the steward or admin role) decides.",
+                code="steward_required",
+            )
+        return True

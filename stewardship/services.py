@@ -6,6 +6,10 @@ steward overrides (``set_overrides``: one version for all) in the same transacti
 ``defer_review``, ``assign_review`` and ``comment_review`` keep the steward's own bookkeeping.
 Each writes a ``StewardDecision`` naming who, when, what, before and after.
 
+The steward UI (stewardship/views.py) and the REST API (stewardship/api/views.py,
+``POST /api/v1/match-reviews/{id}/decision``) decide through the same ``decide_review``: the same
+effects and the same audit row, its ``channel`` saying which (``ui`` or ``api``).
+
 Two stewards deciding the same review: the review row is locked first; the second finds it
 decided and gets ``AlreadyDecided`` naming who decided it and when. Nothing is applied twice.
 """
@@ -74,6 +78,7 @@ def _audit(
     note: str = "",
     bulk: bool = False,
     golden_ids: tuple[uuid.UUID | None, uuid.UUID | None] = (None, None),
+    channel: str = Channel.UI,
 ) -> StewardDecision:
     """``golden_ids``: the golden record decided on and the other one (the merged-away record,
     or the candidate's record of a rejected pair), so the decision shows on both records."""
@@ -86,7 +91,7 @@ def _audit(
         action=action,
         actor=user,
         actor_name=user.get_username(),
-        channel=Channel.UI,
+        channel=channel,
         bulk=bulk,
         note=note[:500],
         before=dict(before),
@@ -110,9 +115,11 @@ def decide_review(
     note: str = "",
     keep: Mapping[str, Any] | None = None,
     bulk: bool = False,
+    channel: str = Channel.UI,
 ) -> StewardDecision:
     """Merge or reject one open review; ``keep`` (merge only) maps attributes to the canonical
-    value the steward chose for the survivor. Returns the audit row."""
+    value the steward chose for the survivor; ``channel``: where the steward decided (``ui``,
+    ``api``), in the audit row and the golden records' history. Returns the audit row."""
     if decision not in (MERGE, REJECT):
         raise StewardshipError("invalid_decision", "Decide 'merge' or 'reject'.")
     with transaction.atomic():
@@ -127,7 +134,7 @@ def decide_review(
                 for obj in model.objects.filter(pk__in=[mine, theirs])
             },
         }
-        origin = ChangeOrigin.steward(user, Channel.UI)
+        origin = ChangeOrigin.steward(user, channel)
         try:
             resolved = resolve_review(review_id, decision, origin, note)
         except ReviewError as exc:
@@ -153,7 +160,7 @@ def decide_review(
                     overrides,
                     user,
                     reason=f"chosen when merging match review {review.pk}",
-                    channel=Channel.UI,
+                    channel=channel,
                 )
             obj = model.objects.get(pk=survivor)
             after = {
@@ -168,7 +175,7 @@ def decide_review(
             remembered = NeverMatch.objects.filter(reason=f"match review {review.pk}").count()
             after = {"status": resolved.status, "never_match_pairs": remembered}
             golden_ids = (mine, theirs)
-        return _audit(review, decision, user, before, after, note, bulk, golden_ids)
+        return _audit(review, decision, user, before, after, note, bulk, golden_ids, channel)
 
 
 @dataclass(frozen=True)

@@ -47,10 +47,10 @@ CHECKS = [
     response_schema_conformance,
 ]
 
-# Known, not ours to fix here: matching/api/urls.py takes `<int:review_id>`, so a negative id
-# (valid for the schema's `integer`) matches no route and gets Django's HTML 404 page. Fix: a JSON
-# `handler404` for /api/ in mdm/urls.py, or `minimum: 0` on the parameter. Until then these two
-# operations are checked for server errors only.
+# Known, not ours to fix here: matching/api/urls.py and stewardship/api/urls.py take
+# `<int:review_id>`, so a negative id (valid for the schema's `integer`) matches no route and gets
+# Django's HTML 404 page. Fix: a JSON `handler404` for /api/ in mdm/urls.py, or `minimum: 0` on
+# the parameter. Until then these two operations are checked for server errors only.
 SERVER_ERRORS_ONLY = {
     "GET /api/v1/match-reviews/{review_id}",
     "POST /api/v1/match-reviews/{review_id}/decision",

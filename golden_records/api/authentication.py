@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -122,4 +123,35 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "http", "scheme": "bearer"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "An API token (`Authorization: Bearer …`). A write token sends records as its "
+                "source system only (403 `system_forbidden` for another); a read-only token "
+                "reads. Tokens never take steward actions (403 `steward_required`)."
+            ),
+        }
+
+
+class SessionScheme(OpenApiAuthenticationExtension):
+    """The steward UI's session cookie, described with the roles it needs (drf-spectacular's own
+    extension for ``SessionAuthentication`` has priority -1: this one wins)."""
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    name = "cookieAuth"
+    priority = 0
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": (
+                "The session of a user logged in to the steward UI, with the UI's roles: "
+                "`viewer` reads, `steward` and `admin` (and superusers) also take steward "
+                "actions such as deciding a match review; a user without a role gets 403 "
+                "`role_required`, a viewer writing 403 `steward_required`. Writes need the "
+                "CSRF token (`X-CSRFToken`). Sending source records stays token-only."
+            ),
+        }

@@ -102,9 +102,19 @@ def domain_or_400(domain: str) -> DomainSpec:
 
 
 def writable_system(request: Request, system: str) -> SourceSystem:
-    """The system the caller may write as; 403 for any other (existing or not)."""
+    """The system the caller may write as; 403 for any other (existing or not).
+
+    Token-only: a source system's write token sends its records. A logged-in user, whatever
+    their role, never writes as a system (stewards correct records through the exceptions
+    queue, which records them as the steward)."""
     principal = request.user
-    if not isinstance(principal, TokenPrincipal) or not principal.can_write_as(system):
+    if not isinstance(principal, TokenPrincipal):
+        raise ApiError(
+            "system_forbidden",
+            f"Only a write token of system {system!r} sends its records, not a session.",
+            status_code=status.HTTP_403_FORBIDDEN,
+        )
+    if not principal.can_write_as(system):
         raise ApiError(
             "system_forbidden",
             f"This token may not write as system {system!r}.",

@@ -380,6 +380,8 @@ def _result(key: tuple[str, str], answer, target: str | None, domain: str) -> di
 class XrefLookupView(LookupView):
     """Up to 1,000 keys answered in one round trip, in their order."""
 
+    post_reads = True  # a read sent as POST: a viewer's session may send it (ApiRole)
+
     @extend_schema(
         operation_id="xref_lookup",
         parameters=[DOMAIN_PARAM, AS_OF_PARAM],
@@ -393,7 +395,8 @@ class XrefLookupView(LookupView):
             "Each result answers the key at the same position; a key without an answer has "
             "`found: false` and an `error` with the 404 code the single lookup would give. With "
             "`target_system` only that system's ids are returned (`error` "
-            "`no_id_in_target_system` when it has none). Reads only: any token may call it."
+            "`no_id_in_target_system` when it has none). Reads only: any token, or a session "
+            "with the viewer role or above, may call it."
         ),
     )
     def post(self, request: Request, domain: str) -> HttpResponse:

@@ -1,4 +1,7 @@
-"""Match decisions (why a record was linked where it is) and the match-review queue."""
+"""Match decisions (why a record was linked where it is) and the match-review queue, read-only.
+
+Deciding a review is a steward action: stewardship/api/views.py, through the steward UI's service.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +12,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from golden_records.api.authentication import TokenPrincipal
 from golden_records.api.errors import ApiError
 from golden_records.api.serializers import ErrorSerializer
 from golden_records.domains import DOMAINS
-from golden_records.history import ChangeOrigin
-from golden_records.models import Channel
-from matching.api.serializers import (
-    MatchDecisionSerializer,
-    MatchReviewSerializer,
-    ReviewDecisionSerializer,
-)
+from matching.api.serializers import MatchDecisionSerializer, MatchReviewSerializer
 from matching.models import MatchDecision, MatchReview, ReviewStatus
-from matching.reviews import ReviewError, resolve_review
 
 READ_ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer}
 
@@ -87,47 +82,6 @@ class MatchReviewDetail(APIView):
         )
         if review is None:
             raise ApiError("review_not_found", f"No match review {review_id}.", status_code=404)
-        return Response(MatchReviewSerializer(review).data)
-
-
-class MatchReviewDecision(APIView):
-    """A steward's answer: ``merge`` (same entity) or ``reject`` (never match these)."""
-
-    @extend_schema(
-        operation_id="match_review_decide",
-        request=ReviewDecisionSerializer,
-        responses={
-            200: MatchReviewSerializer,
-            400: ErrorSerializer,
-            401: ErrorSerializer,
-            403: ErrorSerializer,
-            404: ErrorSerializer,
-            409: ErrorSerializer,
-        },
-    )
-    def post(self, request: Request, review_id: int) -> Response:
-        user = request.user
-        if isinstance(user, TokenPrincipal) or not user.has_perm("matching.change_matchreview"):
-            raise ApiError(
-                "steward_required",
-                "Only a data steward (a user with the change match review permission) decides.",
-                status_code=403,
-            )
-        body = ReviewDecisionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            review = resolve_review(
-                review_id,
-                body.validated_data["decision"],
-                ChangeOrigin.steward(user, Channel.API),
-                body.validated_data["note"],
-            )
-        except ReviewError as exc:
-            status_code = {"review_not_found": 404, "invalid_decision": 400}.get(exc.code, 409)
-            raise ApiError(exc.code, exc.message, status_code=status_code) from exc
-        review = MatchReview.objects.select_related(
-            "source_record__system", "candidate_record__system"
-        ).get(pk=review.pk)
         return Response(MatchReviewSerializer(review).data)
 
 

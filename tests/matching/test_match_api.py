@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -24,6 +24,7 @@ from golden_records.models import GOLDEN_MODELS, ApiToken, GoldenStatus, SourceR
 from golden_records.services import ingest_batch, resolve_golden_id
 from matching import online
 from matching.models import MatchDecision, MatchReview, NeverMatch, ReviewStatus
+from stewardship.models import StewardDecision
 from tests.conftest import client_for, make_system, make_token
 from tests.helpers import put
 
@@ -138,15 +139,19 @@ def reader(systems) -> APIClient:
     return client_for(make_token(None, ApiToken.Scope.READ))
 
 
-@pytest.fixture
-def steward_client() -> APIClient:
-    user = get_user_model().objects.create_user("stew")
-    user.user_permissions.add(
-        Permission.objects.get(content_type__app_label="matching", codename="change_matchreview")
-    )
+def session(username: str, group: str | None = None) -> APIClient:
+    user = get_user_model().objects.create_user(username)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
     client = APIClient()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def steward_client() -> APIClient:
+    """A user of the steward group: the role decides, as in the steward UI."""
+    return session("stew", "steward")
 
 
 @pytest.fixture
@@ -288,13 +293,32 @@ class TestDecide:
         assert queue["munich"].status == ReviewStatus.OPEN
         assert Customer.objects.filter(record_status=GoldenStatus.ACTIVE).count() == 3
 
-    def test_a_user_without_the_permission_cannot_decide(self, queue):
-        client = APIClient()
-        client.force_login(get_user_model().objects.create_user("viewer"))
-        response = decide(client, queue["munich"].pk, {"decision": "reject"})
+    def test_a_user_without_a_role_cannot_decide(self, queue):
+        response = decide(session("nobody"), queue["munich"].pk, {"decision": "reject"})
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "role_required"
+        assert_matches_schema(response, DECISION, "post")
+        assert not NeverMatch.objects.exists()
+
+    def test_a_viewer_cannot_decide(self, queue):
+        response = decide(session("vic", "viewer"), queue["munich"].pk, {"decision": "reject"})
         assert response.status_code == 403
         assert response.json()["error"]["code"] == "steward_required"
         assert not NeverMatch.objects.exists()
+        assert not StewardDecision.objects.exists()
+
+    def test_the_model_permission_alone_does_not_decide(self, queue):
+        """The role authorises, not ``change_matchreview``: the same rule as the steward UI."""
+        user = get_user_model().objects.create_user("perm-only")
+        permission = Permission.objects.get(
+            content_type__app_label="matching", codename="change_matchreview"
+        )
+        user.user_permissions.add(permission)
+        client = APIClient()
+        client.force_login(user)
+        response = decide(client, queue["munich"].pk, {"decision": "reject"})
+        assert response.status_code == 403
+        assert response.json()["error"]["code"] == "role_required"
 
     def test_steward_merges(self, queue, steward_client):
         review = queue["munich"]
@@ -320,6 +344,17 @@ class TestDecide:
         assert retired.record_status == GoldenStatus.MERGED
         row = retired.history.first()
         assert (row.actor_type, row.actor, row.channel) == ("steward", "stew", "api")
+        audit = StewardDecision.objects.get(review=review)
+        assert (audit.action, audit.actor.username, audit.actor_name, audit.channel) == (
+            "merge",
+            "stew",
+            "stew",
+            "api",
+        )
+        assert audit.note == "Munich branch office"
+        assert audit.golden_id == berlin and audit.related_golden_id == munich
+        assert audit.after["survivor"] == str(berlin)
+        assert audit.after["merged"] == [str(munich)]
 
     def test_steward_rejects_then_the_review_is_not_open(self, queue, steward_client):
         review = queue["item"]
@@ -328,6 +363,9 @@ class TestDecide:
         assert_matches_schema(response, DECISION, "post")
         assert response.json()["status"] == "rejected"
         assert NeverMatch.objects.filter(domain="item").count() == 1
+        audit = StewardDecision.objects.get(review=review)
+        assert (audit.action, audit.channel, audit.actor_name) == ("reject", "api", "stew")
+        assert audit.after == {"status": "rejected", "never_match_pairs": 1}
         assert GOLDEN_MODELS["item"].objects.filter(record_status="active").count() == 2
 
         again = decide(steward_client, review.pk, {"decision": "reject"})
@@ -338,6 +376,7 @@ class TestDecide:
         assert merge_now.status_code == 409
         assert merge_now.json()["error"]["code"] == "review_not_open"
         assert GOLDEN_MODELS["item"].objects.filter(record_status="active").count() == 2
+        assert StewardDecision.objects.filter(review=review).count() == 1
 
     def test_unknown_review_is_404(self, steward_client):
         response = decide(steward_client, 424242, {"decision": "merge"})
