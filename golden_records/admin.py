@@ -1,13 +1,15 @@
 """Admin for every golden-records model. Golden records are read-only here: their values come
 from ownership rules and steward overrides, never from a free edit that would skip lineage."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
+from golden_records.history import ChangeOrigin
 from golden_records.models import (
     GOLDEN_MODELS,
     ApiToken,
     AttributeOverride,
+    Channel,
     IdempotencyRecord,
     IngestLock,
     OwnershipRule,
@@ -17,6 +19,7 @@ from golden_records.models import (
     SourceSystem,
 )
 from golden_records.services.rules import save_ownership_rule
+from golden_records.services.tokens import revoke_token
 
 
 @admin.register(SourceSystem)
@@ -27,14 +30,38 @@ class SourceSystemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(SimpleHistoryAdmin):
+    """Tokens are listed, renamed and revoked here (revoking through ``revoke_token``, with the
+    admin user in the history); created with the ``create_token`` command."""
+
     list_display = ["hint", "name", "system", "scope", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["scope", "system"]
-    readonly_fields = ["digest", "hint", "created_at", "last_used_at"]
+    readonly_fields = [
+        "system",
+        "scope",
+        "digest",
+        "hint",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
         # A token is shown once at creation, which the admin cannot do: use create_token.
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Revoke instead: the row keeps the token's history and last use.
+        return False
+
+    @admin.action(description="Revoke selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        origin = ChangeOrigin.steward(request.user, Channel.ADMIN)
+        ids = list(queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True))
+        for token_id in ids:
+            revoke_token(token_id, origin)
+        self.message_user(request, f"Revoked {len(ids)} token(s).", messages.SUCCESS)
 
 
 @admin.register(SourceRecord)

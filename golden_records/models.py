@@ -122,6 +122,7 @@ class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 is stored; the token itself is shown once on creation.
 
     A write token is scoped to one source system: it may write that system's records only.
+    Tokens are created and revoked through ``golden_records.services.tokens``.
     """
 
     class Scope(models.TextChoices):
@@ -142,6 +143,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Created and revoked, by whom and through which channel (golden_records/services/tokens.py).
+    # The digest is kept (it identifies the token, it cannot be turned back into it); the use
+    # of a token is not a change.
+    history = HistoricalRecords(bases=[HistoryOrigin], excluded_fields=["last_used_at"])
 
     class Meta:
         constraints = [

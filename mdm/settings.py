@@ -7,6 +7,7 @@ embedded default that needs no server: SQLite and Celery's filesystem transport.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "django_htmx",
+    "axes",
     "golden_records",
     "matching",
     "stewardship",
@@ -61,7 +63,41 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed logins (steward UI and admin) are counted by django-axes, per user name and client
+# address; after MDM_LOGIN_FAILURE_LIMIT failures that pair is refused, right password included,
+# for MDM_LOGIN_COOLOFF_MINUTES. `manage.py axes_reset` (or axes_reset_username NAME) unlocks.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("MDM_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("MDM_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("MDM_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "mdm.lockout.login_locked_out"
+
+# The cache counts failed API token authentications (golden_records/api/authentication.py).
+# The default, in process memory, counts per process: with several web processes set
+# MDM_CACHE_URL (redis://…) so that they share one count.
+MDM_CACHE_URL = os.environ.get("MDM_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": MDM_CACHE_URL}
+        if MDM_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Bad bearer tokens: after MDM_TOKEN_FAILURE_LIMIT failed authentications from one client address
+# within MDM_TOKEN_FAILURE_WINDOW_SECONDS, further failures are answered 429
+# too_many_failed_authentications with Retry-After until the window ends. A valid token is never
+# slowed. The client address honours REST_FRAMEWORK["NUM_PROXIES"] (X-Forwarded-For).
+MDM_TOKEN_FAILURE_LIMIT = int(os.environ.get("MDM_TOKEN_FAILURE_LIMIT", "20"))
+MDM_TOKEN_FAILURE_WINDOW_SECONDS = int(os.environ.get("MDM_TOKEN_FAILURE_WINDOW_SECONDS", "60"))
 
 ROOT_URLCONF = "mdm.urls"
 WSGI_APPLICATION = "mdm.wsgi.application"
@@ -182,6 +218,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "golden_records.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    # Proxies in front of the hub that append to X-Forwarded-For: the client address (token
+    # failure counts) is read from there; 0 uses the connection's address, which a client
+    # cannot forge.
+    "NUM_PROXIES": int(os.environ.get("MDM_NUM_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -262,5 +302,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MDM_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes announces itself at INFO in every process (every manage.py command).
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

@@ -11,6 +11,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from golden_records.models import ApiToken, SourceSystem
@@ -58,6 +59,14 @@ def client_for(token: str | None) -> APIClient:
     if token:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The cache counts failed token authentications per client address (every test client is
+    127.0.0.1): one test's bad tokens must not throttle the next test."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

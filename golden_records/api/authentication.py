@@ -7,6 +7,14 @@ seconds instead of one per request. The price: a token revoked, or a source syst
 is refused by every process within ``TOKEN_CACHE_SECONDS`` of the change, not at once. Unknown,
 revoked and inactive tokens are never cached: a new token works at once, a refused one is checked
 again on its next request.
+
+Failed authentications are counted per client address in the cache (``CACHES["default"]``), in
+windows of ``MDM_TOKEN_FAILURE_WINDOW_SECONDS``: past ``MDM_TOKEN_FAILURE_LIMIT`` failures a bad
+token is answered 429 ``too_many_failed_authentications`` with ``Retry-After`` (the end of the
+window) instead of 401. A valid token is looked up first and never counted nor refused: one
+client guessing from behind a shared proxy does not lock out the integrations behind it, and a
+random 256-bit token is not guessed by trying faster anyway. What the limit stops is a client
+hammering the hub with dead tokens.
 """
 
 from __future__ import annotations
@@ -17,9 +25,10 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, throttling
 
 from golden_records.models import ApiToken, hash_token
 
@@ -103,15 +112,44 @@ def bearer_token(header: str) -> str | None:
     return token
 
 
+class TooManyFailedAuthentications(exceptions.Throttled):
+    default_code = "too_many_failed_authentications"
+
+
+def count_failure(request: Any) -> None:
+    """Count a failed authentication of the request's client address; raise 429 once past the
+    limit of its window."""
+    window = max(1, settings.MDM_TOKEN_FAILURE_WINDOW_SECONDS)
+    now = time.time()
+    client = throttling.BaseThrottle().get_ident(request)
+    key = f"mdm:auth-failures:{client}:{int(now // window)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        failures = 1
+    if failures > settings.MDM_TOKEN_FAILURE_LIMIT:
+        raise TooManyFailedAuthentications(
+            wait=window - now % window,
+            detail=f"Too many failed authentications from {client}.",
+            code="too_many_failed_authentications",
+        )
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request: Any) -> tuple[TokenPrincipal, ApiToken] | None:
         header = authentication.get_authorization_header(request).decode("latin-1")
-        token = bearer_token(header)
-        if token is None:
-            return None
-        principal = principal_for(token)
+        try:
+            token = bearer_token(header)
+            if token is None:
+                return None
+            principal = principal_for(token)
+        except exceptions.AuthenticationFailed:
+            count_failure(request)
+            raise
         return principal, principal.token
 
     def authenticate_header(self, request: Any) -> str:

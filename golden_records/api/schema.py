@@ -1,9 +1,10 @@
 """Schema post-processing: the answers authentication and authorisation give, on every operation.
 
 Every operation takes a bearer token or a session (``components.securitySchemes``), so every one
-can answer 401 (no or a bad credential) and 403 (a session without a role, a viewer writing, a
-token outside its scope: stewardship/permissions.py ``ApiRole``). The views document their own
-codes; this hook adds the two where a view did not, in the API's error shape.
+can answer 401 (no or a bad credential), 403 (a session without a role, a viewer writing, a
+token outside its scope: stewardship/permissions.py ``ApiRole``) and 429 (too many bad tokens
+from one address: golden_records/api/authentication.py). The views document their own codes;
+this hook adds these where a view did not, in the API's error shape.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ AUTH_RESPONSES = {
     "403": (
         "`role_required`: a session without the viewer, steward or admin role; "
         "`steward_required`: a viewer's (or a token's) write."
+    ),
+    "429": (
+        "`too_many_failed_authentications`: too many bad tokens from this address lately; "
+        "`Retry-After` says when to try again."
     ),
 }
 

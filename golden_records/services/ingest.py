@@ -338,7 +338,17 @@ class _Batch:
         changed: Sequence[tuple[PreparedRecord, SourceRecord | None]],
         references: dict[int, dict[str, Any]],
     ) -> None:
-        """Dated records (prices) with the same overlap key must not overlap in validity."""
+        """Dated records (prices) with the same overlap key must not overlap in validity.
+
+        A new record with the key and the start date of a stored price links to it (its
+        composite identifier includes ``valid_from``) only when it is that same price: the same
+        end and, if this system already sent the price under another id, the same amount. An
+        integration that sends 10.00 for January to June and then, under a new id, 12.00 for
+        January has sent two prices for January; linking would silently replace the first.
+        Such a record is rejected with ``overlapping_validity``: a price changes by sending its
+        own record again. Another system's different amount for the same validity still links
+        (ownership and change approvals decide the amount).
+        """
         spec = self.spec
         if not spec.overlap_key:
             return
@@ -376,14 +386,40 @@ class _Batch:
                     row["valid_to"].isoformat() if row["valid_to"] else None,
                 )
             )
+        same_start = {
+            golden_id
+            for record, current, key in keyed
+            if current is None
+            for golden_id, other_start, _ in existing.get(key, [])
+            if other_start == record.canonical.get("valid_from", "")
+        }
+        own_rows: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        if same_start:
+            for golden_id, canonical in SourceRecord.objects.filter(
+                system=self.system, domain=spec.name, golden_id__any=list(same_start)
+            ).values_list("golden_id", "canonical"):
+                own_rows[golden_id].append(canonical)
         in_batch: dict[tuple, list[tuple[PreparedRecord, str, str | None]]] = defaultdict(list)
         for record, current, key in keyed:
             start = record.canonical.get("valid_from", "")
             end = record.canonical.get("valid_to")
             own = current.golden_id if current else None
             for golden_id, other_start, other_end in existing.get(key, []):
-                if golden_id == own or (own is None and other_start == start):
+                if golden_id == own:
                     continue
+                if own is None and other_start == start:
+                    if other_end == end and not any(
+                        _conflicting_row(spec, record.canonical, row) for row in own_rows[golden_id]
+                    ):
+                        continue  # the same price: it links to this golden record
+                    record.add_error(
+                        "valid_from",
+                        "overlapping_validity",
+                        f"Price {golden_id} has the same key and start date with another "
+                        f"validity (to {other_end or 'open'}) or, from this system, another "
+                        "amount: change that price by sending its own record again.",
+                    )
+                    break
                 if _overlaps(start, end, other_start, other_end):
                     record.add_error(
                         "valid_from",
@@ -392,7 +428,11 @@ class _Batch:
                     )
                     break
             for other, other_start, other_end in in_batch[key]:
-                if other_start != start and _overlaps(start, end, other_start, other_end):
+                if other_start == start and not _conflicting_row(
+                    spec, record.canonical, other.canonical
+                ):
+                    continue  # the same row twice under two ids: they link
+                if _overlaps(start, end, other_start, other_end):
                     record.add_error(
                         "valid_from",
                         "overlapping_validity",
@@ -606,6 +646,16 @@ def _is_stale(incoming: dt.datetime | None, stored: dt.datetime | None) -> bool:
 
 def _overlaps(start: str, end: str | None, other_start: str, other_end: str | None) -> bool:
     return start <= (other_end or "9999-12-31") and other_start <= (end or "9999-12-31")
+
+
+def _conflicting_row(spec: DomainSpec, canonical: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Two records of one overlap key and start date from one system say different things
+    (another amount, another end): two prices for one period, not the same price twice."""
+    return any(
+        canonical.get(name) != other.get(name)
+        for name in spec.attribute_names
+        if name not in spec.overlap_key
+    )
 
 
 def _column(spec: DomainSpec, name: str) -> str:

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 
-from golden_records.history import ChangeOrigin, origin_scope
+from golden_records.history import ChangeOrigin, origin_scope, os_user
 from golden_records.models import Customer, OwnershipRule, SourceRecord
 from golden_records.services import ingest_batch
 from tests.helpers import golden_of, put
@@ -40,8 +40,8 @@ def test_command_origin(systems):
         systems["erp"], "customer", [{"source_id": "1", "name": "A"}], "reject_failed", origin
     )
     row = Customer.history.get()
-    assert (row.actor_type, row.actor, row.channel) == ("command", "import_records", "command")
-    assert row.history_change_reason == "import customers.csv"
+    assert (row.actor_type, row.actor, row.channel) == ("command", os_user(), "command")
+    assert row.history_change_reason == "import_records: import customers.csv"
 
 
 def test_rule_edits_record_the_user():

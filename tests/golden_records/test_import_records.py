@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError
 
+from golden_records.history import os_user
 from golden_records.management.commands import import_records
 from golden_records.models import Customer, Item, SourceRecord
 from tests.conftest import make_system
@@ -98,10 +99,10 @@ def test_csv_import_creates_golden_records(tmp_path, erp):
     history = acme.history.get()
     assert (history.actor_type, history.actor, history.channel) == (
         "command",
-        "import_records",
+        os_user(),
         "command",
     )
-    assert history.history_change_reason == "import customers.csv"
+    assert history.history_change_reason == "import_records: import customers.csv"
 
 
 def test_decimals_stay_exact(tmp_path, erp):
@@ -438,7 +439,7 @@ def test_stdin(erp):
     assert counts(out)["created"] == 1
     assert "stdin: 1 rows" in out
     assert golden_of("erp", "customer", "C-1").history.get().history_change_reason == (
-        "import stdin"
+        "import_records: import stdin"
     )
 
     text = io.StringIO('{"source_id": "C-2", "name": "Globex"}\n')

@@ -15,7 +15,7 @@ from stdnum import ean
 
 from golden_records.demo.loader import ensure_source_systems
 from golden_records.domains import get_domain
-from golden_records.history import ChangeOrigin
+from golden_records.history import ChangeOrigin, os_user
 from golden_records.management.commands import seed_demo
 from golden_records.models import (
     Customer,
@@ -152,7 +152,8 @@ def test_source_systems_are_saved_only_when_they_differ():
     assert SourceSystem.history.count() == history + 1
     crm = SourceSystem.objects.get(code="crm")
     assert (crm.name, crm.kind) == ("CRM (sales accounts)", "crm")
-    assert crm.history.latest().actor == "seed_demo"
+    assert crm.history.latest().actor == os_user()
+    assert crm.history.latest().history_change_reason == "seed_demo"
 
 
 @pytest.mark.django_db

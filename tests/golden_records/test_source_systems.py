@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from golden_records.history import os_user
 from golden_records.models import SourceSystem
 
 pytestmark = pytest.mark.django_db
@@ -29,9 +30,10 @@ class TestCreateSourceSystem:
         history = system.history.get()
         assert (history.actor_type, history.actor, history.channel) == (
             "command",
-            "create_source_system",
+            os_user(),
             "command",
         )
+        assert history.history_change_reason == "create_source_system"
 
     def test_without_it_the_system_has_none(self):
         create("crm", "--name", "Salesforce", "--kind", "crm")

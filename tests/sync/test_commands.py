@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from golden_records.history import os_user
 from golden_records.models import SourceRecord
 from sync import signing
 from sync.models import Delivery, SigningSecret, Subscription
@@ -41,9 +42,10 @@ def test_create_subscription_prints_a_generated_secret_once(systems):
     history = sub.history.get()
     assert (history.actor_type, history.actor, history.channel) == (
         "command",
-        "create_subscription",
+        os_user(),
         "command",
     )
+    assert history.history_change_reason == "create_subscription"
 
 
 def test_create_subscription_with_a_given_secret_does_not_print_it(systems):

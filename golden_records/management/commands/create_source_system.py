@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from golden_records.history import ChangeOrigin, origin_scope
+from golden_records.history import origin_scope
+from golden_records.management.actor import add_actor_argument, command_origin
 from golden_records.models import SourceSystem
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
             "no country (a tax id without prefix, a national phone number); '' removes it. "
             "Left as it is when not given.",
         )
+        add_actor_argument(parser)
 
     def handle(self, *args, code, name, kind, inactive, default_country, **options):
         if not code.replace("-", "").replace("_", "").isalnum() or code != code.lower():
@@ -34,7 +36,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             problems = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
             raise CommandError(problems) from exc
-        with origin_scope(ChangeOrigin.command("create_source_system")):
+        with origin_scope(command_origin("create_source_system", options)):
             system.save()
         verb = "Created" if created else "Updated"
         country = f", default country {system.default_country}" if system.default_country else ""

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from golden_records.models import ApiToken, SourceSystem
+from golden_records.management.actor import add_actor_argument, command_origin
+from golden_records.models import SourceSystem
+from golden_records.services.tokens import create_token
 
 
 class Command(BaseCommand):
@@ -13,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("code", nargs="?", help="Source system the token writes as.")
         parser.add_argument("--read-only", action="store_true")
         parser.add_argument("--name", default="", help="A label, to tell tokens apart.")
+        add_actor_argument(parser)
 
     def handle(self, *args, code, read_only, name, **options):
         if read_only == bool(code):
@@ -24,12 +27,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"No source system {code!r}; create it with create_source_system first."
                 )
-        token, digest = ApiToken.generate()
-        ApiToken.objects.create(
-            name=name,
-            system=system,
-            scope=ApiToken.Scope.READ if read_only else ApiToken.Scope.WRITE,
-            digest=digest,
-            hint=token[:12],
+        token, _ = create_token(
+            system, command_origin("create_token", options), name=name, read_only=read_only
         )
         self.stdout.write(token)

@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from golden_records.domains import DOMAINS, DomainSpec
 from golden_records.history import ChangeOrigin
+from golden_records.management.actor import add_actor_argument, command_origin
 from golden_records.models import Channel, SourceSystem
 from golden_records.pipeline import META_FIELDS
 from golden_records.services import ingest_batch
@@ -394,6 +395,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="No progress bar (off unless a TTY)."
         )
+        add_actor_argument(parser)
 
     def handle(self, *args, **options):
         system = self._system(options["system"])
@@ -405,7 +407,7 @@ class Command(BaseCommand):
             raise CommandError(f"--batch-size must be between 1 and {MAX_BATCH_SIZE}.")
         on_error = options["on_error"]
         label = "stdin" if path == "-" else Path(path).name
-        origin = ChangeOrigin.command("import_records", reason=f"import {label}")
+        origin = command_origin("import_records", options, reason=f"import {label}")
 
         with contextlib.ExitStack() as stack:
             lines = decoded_lines(self._open(path, options.get("stdin"), stack))

@@ -16,7 +16,7 @@ from golden_records.demo.loader import (
     summary_lines,
 )
 from golden_records.demo.payloads import build_payloads
-from golden_records.history import ChangeOrigin
+from golden_records.management.actor import add_actor_argument, command_origin
 from golden_records.models import SourceRecord
 
 COMMAND = "seed_demo"
@@ -36,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=2000, help="Customer companies.")
         parser.add_argument("--items", type=int, default=5000, help="Products in the ERP.")
         parser.add_argument("--seed", type=int, default=42, help="Random seed.")
+        add_actor_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         seed, customers, items = options["seed"], options["customers"], options["items"]
@@ -54,7 +55,7 @@ class Command(BaseCommand):
         # One transaction: a rejected record leaves the database as it was, so that
         # `seed_demo --once` never skips a half-loaded demo.
         with transaction.atomic():
-            result = ingest_payloads(payloads, ChangeOrigin.command(COMMAND))
+            result = ingest_payloads(payloads, command_origin(COMMAND, options))
             for line in summary_lines(result):
                 self.stdout.write(line)
             if result.rejected:

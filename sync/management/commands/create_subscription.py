@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 
-from golden_records.history import ChangeOrigin
+from golden_records.management.actor import add_actor_argument, command_origin
 from golden_records.models import SourceSystem
 from sync import signing
 from sync.models import SigningSecret, Subscription
@@ -66,6 +66,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--secret", default=None, help="A whsec_… secret the receiver has already."
         )
+        add_actor_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         system = SourceSystem.objects.filter(code=options["system"]).first()
@@ -90,7 +91,7 @@ class Command(BaseCommand):
                 domains,
                 fields=parse_fields(options["fields"]),
                 secret=secret,
-                origin=ChangeOrigin.command("create_subscription"),
+                origin=command_origin("create_subscription", options),
             )
         except SyncError as exc:
             raise CommandError(exc.message) from exc

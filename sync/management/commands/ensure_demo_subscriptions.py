@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from golden_records.history import ChangeOrigin
+from golden_records.management.actor import add_actor_argument, command_origin
 from golden_records.models import SourceSystem
 from sync.models import SigningSecret, Subscription
 from sync.services import create_subscription, resync
@@ -44,10 +44,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--receiver", default="http://127.0.0.1:9000")
+        add_actor_argument(parser)
 
     def handle(self, *args: Any, receiver: str, **options: Any) -> None:
         secret = demo_secret()
-        origin = ChangeOrigin.command("ensure_demo_subscriptions")
+        origin = command_origin("ensure_demo_subscriptions", options)
         for code, (domains, fields) in DEMO.items():
             system = SourceSystem.objects.filter(code=code).first()
             if system is None:
