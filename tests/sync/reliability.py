@@ -285,11 +285,15 @@ class Cluster:
         from celery import Celery
 
         app = Celery("reliability-tests", broker=self.redis_url)
+        url = self.redis_url
 
         class Dispatch:
             @staticmethod
             def delay(subscription_id: int) -> None:
-                app.send_task("sync.dispatch", args=[subscription_id])
+                # An explicit connection: Celery prefers the CELERY_BROKER_URL of the
+                # environment (the test process's broker) to the app's own broker.
+                with app.connection_for_write(url) as connection:
+                    app.send_task("sync.dispatch", args=[subscription_id], connection=connection)
 
         return app, Dispatch()
 
