@@ -650,7 +650,14 @@ def _overlaps(start: str, end: str | None, other_start: str, other_end: str | No
 
 def _conflicting_row(spec: DomainSpec, canonical: dict[str, Any], other: dict[str, Any]) -> bool:
     """Two records of one overlap key and start date from one system say different things
-    (another amount, another end): two prices for one period, not the same price twice."""
+    (another amount, another end): two prices for one period, not the same price twice.
+
+    Not when they name different records of the sender (two of its items that the hub merged
+    into one golden item): the sender sent one price per item, and the merge is what makes
+    them meet; they link as before, the other amount kept as a discrepancy."""
+    for name in spec.overlap_key:
+        if isinstance(spec.attribute(name), Reference) and canonical.get(name) != other.get(name):
+            return False
     return any(
         canonical.get(name) != other.get(name)
         for name in spec.attribute_names

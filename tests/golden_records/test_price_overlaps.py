@@ -107,3 +107,31 @@ def test_a_price_changes_its_own_validity_and_amount(api, item):
     assert (price.unit_price, str(price.valid_to)) == (Decimal("12.00"), "2026-02-01")
     following = {**FIRST, "valid_from": "2026-02-02"}
     assert put(api["erp"], "erp", "price", "OVL-4", following).status_code == 201
+
+
+def test_prices_of_two_sender_items_the_hub_merged_still_link(api):
+    """ERP sends one price per item; two of its items with one GTIN are one golden item. The
+    prices meet only through the hub's item merge: not the sender's conflict (the seeded demo
+    has such items), so they link as before, the other amount kept as a discrepancy."""
+    put(api["erp"], "erp", "item", "I-1", {"sku": "A-1", "gtin": "036000291452"})
+    put(api["erp"], "erp", "item", "I-2", {"sku": "A-2", "gtin": "036000291452"})
+    assert golden_of("erp", "item", "I-1").pk == golden_of("erp", "item", "I-2").pk
+
+    first = put(api["erp"], "erp", "price", "P-1", FIRST)
+    second = put(api["erp"], "erp", "price", "P-2", {**FIRST, "item": "I-2", "unit_price": "11"})
+    in_batch = batch(
+        api["erp"],
+        "erp",
+        "price",
+        {
+            "on_error": "reject_all",
+            "records": [
+                {**FIRST, "source_id": "B-1", "price_list": "B"},
+                {**FIRST, "source_id": "B-2", "price_list": "B", "item": "I-2", "unit_price": "11"},
+            ],
+        },
+    )
+
+    assert (first.status_code, second.status_code) == (201, 200), second.content
+    assert second.json()["action"] == "linked"
+    assert [r["action"] for r in in_batch.json()["results"]] == ["created", "linked"]

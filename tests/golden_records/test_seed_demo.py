@@ -224,3 +224,15 @@ def test_ensure_demo_steward_resets_a_changed_user():
     user.refresh_from_db()
     assert user.check_password("steward-demo")
     assert user.is_active and user.is_superuser
+
+
+@pytest.mark.django_db
+def test_make_runs_demo_loads_at_its_default_size():
+    """`make run` seeds the default world (2,000 customers, 5,000 items): its look-alike items
+    that the matcher merges must not make ingest reject the seed (a rejected record fails the
+    command and `make run` with it)."""
+    out = StringIO()
+    call_command("seed_demo", stdout=out)  # raises CommandError on any rejected record
+
+    assert SourceRecord.objects.count() == 38_947
+    assert "Golden records: 2,000 customers" in out.getvalue()
