@@ -275,6 +275,64 @@ def decide_many(
     return each_apart(approval_ids, lambda pk: act(pk, user, note, bulk=True))
 
 
+def _open_four_eyes(
+    domain: str,
+    golden_id: uuid.UUID,
+    attribute: str,
+    canonical: Any,
+    current: Any,
+    user: Any,
+    reason: str = "",
+) -> ChangeApproval:
+    """A pending four-eyes proposal of ``canonical`` (``current``: the golden value now) by
+    ``user``, superseding their earlier pending one for the attribute. Call it in a transaction
+    that holds the golden record's lock; the caller writes the audit row."""
+    now = timezone.now()
+    earlier = list(
+        ChangeApproval.objects.select_for_update().filter(
+            domain=domain,
+            golden_id=golden_id,
+            attribute=attribute,
+            proposed_by=user,
+            kind=Kind.FOUR_EYES_EDIT,
+            state=State.PENDING,
+        )
+    )
+    for approval in earlier:
+        approval.move_to(State.SUPERSEDED)
+        approval.decided_at = now
+        approval.note = "superseded: a newer edit by the same steward"
+        approval.save(update_fields=["state", "decided_at", "note"])
+    return ChangeApproval.objects.create(
+        domain=domain,
+        golden_id=golden_id,
+        attribute=attribute,
+        kind=Kind.FOUR_EYES_EDIT,
+        proposed_value=canonical,
+        golden_value=current,
+        proposed_by=user,
+        proposed_by_name=user.get_username(),
+        reason=reason[:500],
+        created_at=now,
+    )
+
+
+def hold_four_eyes(
+    domain: str, golden_id: uuid.UUID, attribute: str, canonical: Any, user: Any, reason: str = ""
+) -> ChangeApproval | None:
+    """``canonical`` (clean already) as a pending four-eyes proposal by ``user`` on the golden
+    record (the survivor, if merged), whatever the attribute's rule says: for a change that
+    must wait although it came another way than ``propose_edit`` (a steward's correction of a
+    rejected record). ``None`` when the golden value already is ``canonical``. No audit row:
+    the caller's decision names the proposal."""
+    golden_id = resolve_golden_id(domain, golden_id)
+    obj = _lock_golden(domain, golden_id)
+    current = golden_value(obj, get_domain(domain).attribute(attribute))
+    if canonical == current:
+        return None
+    return _open_four_eyes(domain, golden_id, attribute, canonical, current, user, reason)
+
+
 def propose_edit(
     domain: str, golden_id: uuid.UUID, attribute: str, value: Any, user: Any, note: str = ""
 ) -> EditOutcome:
@@ -293,34 +351,7 @@ def propose_edit(
             )
         before = {"attribute": attribute, "value": current, "version": obj.version}
         if rule is not None and rule.four_eyes:
-            now = timezone.now()
-            earlier = list(
-                ChangeApproval.objects.select_for_update().filter(
-                    domain=domain,
-                    golden_id=golden_id,
-                    attribute=attribute,
-                    proposed_by=user,
-                    kind=Kind.FOUR_EYES_EDIT,
-                    state=State.PENDING,
-                )
-            )
-            for approval in earlier:
-                approval.move_to(State.SUPERSEDED)
-                approval.decided_at = now
-                approval.note = "superseded: a newer edit by the same steward"
-                approval.save(update_fields=["state", "decided_at", "note"])
-            approval = ChangeApproval.objects.create(
-                domain=domain,
-                golden_id=golden_id,
-                attribute=attribute,
-                kind=Kind.FOUR_EYES_EDIT,
-                proposed_value=canonical,
-                golden_value=current,
-                proposed_by=user,
-                proposed_by_name=user.get_username(),
-                reason=note[:500],
-                created_at=now,
-            )
+            approval = _open_four_eyes(domain, golden_id, attribute, canonical, current, user, note)
             decision = _audit(
                 Action.PROPOSE_EDIT,
                 user,

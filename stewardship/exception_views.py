@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_POST
 
 from golden_records.domains import DOMAIN_CHOICES, get_domain
@@ -331,7 +331,32 @@ def resubmit(request: HttpRequest, rejected_id: int) -> HttpResponse:
             shortid(record.golden_id),
         ),
     )
+    if outcome.held:
+        messages.warning(request, _held_message(rejected, outcome))
     return redirect(_detail_url(rejected.pk, query))
+
+
+def _held_message(rejected: RejectedRecord, outcome: ResubmitOutcome) -> str:
+    """Which of the steward's values wait for a second steward (four-eyes), with links."""
+    spec = get_domain(rejected.domain)
+    items = format_html_join(
+        "; ",
+        '{} {} (<a href="{}">change #{}</a>)',
+        (
+            (
+                spec.attribute(a.attribute).verbose_name,
+                display_value(a.proposed_value) or "(empty)",
+                reverse("stewardship:approval", args=[a.pk]),
+                a.pk,
+            )
+            for a in outcome.held
+        ),
+    )
+    return format_html(
+        "Waiting for a second steward (four-eyes), not applied yet: {}. The record was "
+        "resubmitted with the system's value of these.",
+        items,
+    )
 
 
 @require_POST
