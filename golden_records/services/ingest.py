@@ -28,6 +28,13 @@ from django.utils import timezone
 from golden_records.attributes import Reference
 from golden_records.bulk import bulk_insert, bulk_update_rows
 from golden_records.domains import DomainSpec, get_domain
+from golden_records.hierarchy import (
+    CYCLIC_REFERENCE,
+    closes_cycle,
+    cycle_message,
+    parent_map,
+    self_references,
+)
 from golden_records.history import ChangeOrigin, write_history
 from golden_records.models import (
     GOLDEN_MODELS,
@@ -203,6 +210,7 @@ class _Batch:
         references = self._resolve_references([r for r, _ in changed])
         lock_entities(self._resolved_key_locks(changed, references))
         self._check_overlaps(changed, references)
+        self._check_cycles(changed, references)
         changed = [(r, current) for r, current in changed if r.ok]
 
         new_golden_ids = self._link(
@@ -332,6 +340,45 @@ class _Batch:
         return touched
 
     # -- validation that needs the database -----------------------------------------------------
+
+    def _check_cycles(
+        self,
+        changed: Sequence[tuple[PreparedRecord, SourceRecord | None]],
+        references: dict[int, dict[str, Any]],
+    ) -> None:
+        """A new or changed parent reference (a self-reference of the domain) that names the
+        record itself, or resolves to its own golden record or to one whose ancestors include
+        it, is refused with ``cyclic_reference`` before anything is written.
+
+        Only a reference the sender sets or changes is refused: a record whose unchanged parent
+        became cyclic through a merge still takes its other changes. What cannot be seen here (a
+        new record that links to an existing golden record, a cycle closed within one batch, a
+        merge) apply_ownership catches: it does not apply the value (golden_records/hierarchy.py).
+        """
+        for ref in self_references(self.spec):
+            checks: list[tuple[PreparedRecord, Any, str]] = []
+            for record, current in changed:
+                sent = record.canonical.get(ref.name)
+                if sent is None or (
+                    current is not None and current.canonical.get(ref.name) == sent
+                ):
+                    continue
+                if sent == record.source_id:
+                    record.add_error(
+                        ref.name, CYCLIC_REFERENCE, f"A record cannot be its own {ref.name}."
+                    )
+                    continue
+                target = references[record.index].get(ref.name)
+                if current is not None and target is not None:
+                    checks.append((record, current.golden_id, target))
+            if not checks:
+                continue
+            parents = parent_map(self.spec.name, ref.name, [target for *_, target in checks])
+            for record, own, target in checks:
+                if closes_cycle(parents, own, target):
+                    record.add_error(
+                        ref.name, CYCLIC_REFERENCE, cycle_message(ref.name, own, target)
+                    )
 
     def _check_overlaps(
         self,

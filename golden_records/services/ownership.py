@@ -19,6 +19,13 @@ from django.utils import timezone
 
 from golden_records.bulk import bulk_insert, bulk_update_rows
 from golden_records.domains import DomainSpec, get_domain
+from golden_records.hierarchy import (
+    CYCLIC_REFERENCE,
+    check_parent,
+    closes_cycle,
+    parent_map,
+    self_references,
+)
 from golden_records.history import ChangeOrigin, origin_scope, write_history
 from golden_records.models import (
     GOLDEN_MODELS,
@@ -156,6 +163,13 @@ def apply_ownership(
             .filter(pk__any=set(golden_ids) - set(new_golden_ids))
             .order_by("pk")
         }
+        survived_of = {
+            golden_id: survive(
+                spec, strategies, sources.get(golden_id, []), overrides.get(golden_id, {})
+            )
+            for golden_id in ids
+        }
+        hierarchies = _hierarchies(spec, survived_of, set(new_golden_ids) - set(existing))
         now = timezone.now()
         created: list[GoldenRecord] = []
         changed: list[GoldenRecord] = []
@@ -170,13 +184,21 @@ def apply_ownership(
                 obj = model(golden_id=golden_id, version=1, created_at=now, updated_at=now)
             elif obj.record_status != GoldenStatus.ACTIVE:
                 continue
-            survived = survive(
-                spec, strategies, sources.get(golden_id, []), overrides.get(golden_id, {})
-            )
+            survived = survived_of[golden_id]
             fields: list[str] = []
             lineage: dict[str, Any] = {}
             for attribute in spec.attributes:
                 value, origin_of_value = survived[attribute.name]
+                parents = hierarchies.get(attribute.name)
+                if parents is not None:
+                    if value is not None and closes_cycle(parents, golden_id, value):
+                        origin_of_value = {
+                            **(origin_of_value or {}),
+                            "refused": CYCLIC_REFERENCE,
+                            "refused_value": value,
+                        }
+                        value = None
+                    parents[golden_id] = uuid.UUID(value) if value else None
                 if origin_of_value is not None:
                     lineage[attribute.name] = origin_of_value
                 if golden_value(obj, attribute) != value:
@@ -217,6 +239,32 @@ def apply_ownership(
         return versions
 
 
+def _hierarchies(
+    spec: DomainSpec,
+    survived_of: Mapping[uuid.UUID, Mapping[str, tuple[Any, Any]]],
+    new_ids: Collection[uuid.UUID],
+) -> dict[str, dict[uuid.UUID, uuid.UUID | None]]:
+    """For each self-reference of ``spec`` (a customer's ``parent``): the stored parent of the
+    records being recomputed, of the values survivorship proposes and of their ancestors.
+
+    ``apply_ownership`` decides the records in key order and writes each decision into this map
+    before the next: a proposed parent that is the record itself or whose ancestor chain (with
+    the decisions already taken) reaches the record is not applied. The golden value is then
+    empty rather than the previous one, which is a value the owner no longer sends; the lineage
+    keeps the refused value and the code ``cyclic_reference``, so the record page shows why.
+    The check sits here because every path that changes a golden parent ends here: ingest, a
+    pending reference resolving, merge, unmerge, a steward override.
+    """
+    result: dict[str, dict[uuid.UUID, uuid.UUID | None]] = {}
+    for ref in self_references(spec):
+        proposed = {survived[ref.name][0] for survived in survived_of.values()}
+        start = {*survived_of, *(v for v in proposed if v)} - set(new_ids)
+        parents = parent_map(spec.name, ref.name, start)
+        parents.update(dict.fromkeys(new_ids))
+        result[ref.name] = parents
+    return result
+
+
 def _current_golden(domain: str, golden_id: uuid.UUID) -> GoldenRecord:
     model = GOLDEN_MODELS[domain]
     obj = model.objects.select_for_update().get(pk=golden_id)
@@ -255,6 +303,9 @@ def set_overrides(
     """
     spec = get_domain(domain)
     canonical = {name: spec.attribute(name).clean(raw, {}) for name, raw in raw_values.items()}
+    for ref in self_references(spec):
+        if ref.name in canonical:
+            check_parent(domain, ref.name, golden_id, canonical[ref.name])
     names = ", ".join(sorted(canonical))
     origin = ChangeOrigin.steward(user, channel=channel, reason=reason or f"override {names}")
     with transaction.atomic():
