@@ -79,6 +79,8 @@ class StewardDecision(models.Model):
     for a rejection the never-match pairs remembered; for an unmerge the source records moved
     and both records' attributes before and after; for a deferral or an assignment the old
     and the new value. The golden records' own history says the same from their side.
+    Clearing the overrides a merge chose (after an unmerge) is on its review, with the overrides
+    cleared and the records' attributes before and after.
     A data-quality exception's resubmit or dismissal has ``rejected_record`` instead of a review
     (stewardship/exceptions.py).
     """
@@ -96,6 +98,7 @@ class StewardDecision(models.Model):
         REJECT_CHANGE = "reject_change", "rejected a change"
         PROPOSE_EDIT = "propose_edit", "proposed an edit"
         EDIT = "edit", "edited"
+        CLEAR_OVERRIDE = "clear_override", "cleared overrides"
 
     review = models.ForeignKey(
         MatchReview, null=True, on_delete=models.SET_NULL, related_name="steward_decisions"

@@ -52,7 +52,7 @@ from golden_records.survivorship import OverrideView, SourceView, survive
 from golden_records.values import golden_attributes
 from matching.models import MatchReview, ReviewStatus
 from stewardship.models import ChangeApproval, StewardDecision
-from stewardship.services import StewardshipError
+from stewardship.services import StewardshipError, merge_review_of
 from sync.models import Delivery, Subscription
 
 PER_PAGE = 50
@@ -642,6 +642,9 @@ class UnmergePreview:
     changed: list[tuple[str, str, str]]
     """(attribute, old, new) of the original record after the split."""
     subscriptions: list[Subscription]
+    merge_overrides: list[tuple[str, str, int]] = field(default_factory=list)
+    """(attribute, value, match review) of the overrides chosen in merges: they stay on this
+    record after the split unless a steward clears them."""
 
 
 def preview_unmerge(
@@ -653,12 +656,19 @@ def preview_unmerge(
     moving = [s for s in sources if s.pk in chosen]
     staying = [s for s in sources if s.pk not in chosen]
     strategies = load_strategies(spec)
+    rows = overrides_of(obj)
     overrides = {
         o.attribute: OverrideView(
             o.value, o.set_by.get_username() if o.set_by else "steward", o.set_at
         )
-        for o in overrides_of(obj)
+        for o in rows
     }
+    from_merges = [
+        (spec.attributes_by_name[o.attribute].verbose_name, display(o.value), review_id)
+        for o in rows
+        if (review_id := merge_review_of(o.reason)) is not None
+        and o.attribute in spec.attributes_by_name
+    ]
     new = survive(spec, strategies, _views(moving), {})
     left = survive(spec, strategies, _views(staying), overrides)
     current = golden_attributes(obj)
@@ -677,7 +687,7 @@ def preview_unmerge(
         for s in Subscription.objects.select_related("system").order_by("name")
         if s.wants(spec.name)
     ]
-    return UnmergePreview(moving, staying, new_values, changed, subscriptions)
+    return UnmergePreview(moving, staying, new_values, changed, subscriptions, from_merges)
 
 
 def _comparable(attribute: Any, value: Any) -> Any:

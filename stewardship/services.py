@@ -4,6 +4,9 @@
 match on reject); on a merge, the values the steward chose instead of survivorship's become
 steward overrides (``set_overrides``: one version for all) in the same transaction.
 ``defer_review``, ``assign_review`` and ``comment_review`` keep the steward's own bookkeeping.
+After an unmerge split a merged review's records apart, ``unmerge_of`` finds that unmerge and
+``merge_overrides`` the values chosen in the merge that are still in force (an unmerge leaves a
+record's overrides where they are); ``clear_merge_overrides`` clears them (``clear_override``).
 Each writes a ``StewardDecision`` naming who, when, what, before and after.
 
 The steward UI (stewardship/views.py) and the REST API (stewardship/api/views.py,
@@ -17,24 +20,43 @@ decided and gets ``AlreadyDecided`` naming who decided it and when. Nothing is a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from golden_records.attributes import Reference
 from golden_records.domains import get_domain
 from golden_records.history import ChangeOrigin
-from golden_records.models import GOLDEN_MODELS, Channel, SourceRecord
-from golden_records.services import MergeError, resolve_golden_id, set_overrides
+from golden_records.models import (
+    GOLDEN_MODELS,
+    AttributeOverride,
+    Channel,
+    GoldenStatus,
+    SourceRecord,
+)
+from golden_records.services import MergeError, clear_override, resolve_golden_id, set_overrides
 from golden_records.values import golden_attributes
 from matching.models import MatchReview, NeverMatch, ReviewStatus
 from matching.reviews import MERGE, REJECT, ReviewError, resolve_review
 from stewardship.models import ReviewComment, ReviewTask, StewardDecision
 
 Action = StewardDecision.Action
+
+MERGE_REASON = "chosen when merging match review {}"
+"""The reason of the overrides a merge sets (``decide_review``): it names the review, so the
+overrides a merge chose are found again (``merge_overrides``, the unmerge confirmation)."""
+MERGE_REASON_PATTERN = re.compile(r"^chosen when merging match review (\d+)$")
+
+
+def merge_review_of(reason: str) -> int | None:
+    """The match review whose merge set an override with this reason, if one did."""
+    found = MERGE_REASON_PATTERN.match(reason or "")
+    return int(found.group(1)) if found else None
 
 
 class StewardshipError(Exception):
@@ -159,7 +181,7 @@ def decide_review(
                     survivor,
                     overrides,
                     user,
-                    reason=f"chosen when merging match review {review.pk}",
+                    reason=MERGE_REASON.format(review.pk),
                     channel=channel,
                 )
             obj = model.objects.get(pk=survivor)
@@ -256,3 +278,119 @@ def comment_review(review_id: int, user: Any, text: str) -> ReviewComment:
         )
         _audit(review, Action.COMMENT, user, {}, {"comment": comment.pk, "text": text[:500]})
         return comment
+
+
+# -- after an unmerge ----------------------------------------------------------------------------
+
+
+def unmerge_of(review: MatchReview) -> StewardDecision | None:
+    """The unmerge that split a merged review's two records apart after its merge (the first,
+    if several did), or None. Every unmerge is a steward's (``unmerge_records``), so its audit
+    row is the answer: one that moved one of the two records, not both, out of a golden record
+    the pair has been on (the survivor, the merged-away record, or where they are now)."""
+    if review.status != ReviewStatus.MERGED:
+        return None
+    merge = review.steward_decisions.filter(action=Action.MERGE).order_by("-pk").first()
+    if merge is None:
+        return None
+    pair = {review.source_record_id, review.candidate_record_id}
+    now = SourceRecord.objects.filter(pk__in=pair).values_list("golden_id", flat=True)
+    ids = {g for g in (merge.golden_id, merge.related_golden_id, *now) if g is not None}
+    candidates = StewardDecision.objects.filter(
+        Q(golden_id__in=ids) | Q(related_golden_id__in=ids),
+        action=Action.UNMERGE,
+        domain=review.domain,
+        pk__gt=merge.pk,
+    ).order_by("pk")
+    for decision in candidates:
+        moved = {r.get("id") for r in (decision.after or {}).get("moved", [])}
+        if len(moved & pair) == 1:
+            return decision
+    return None
+
+
+def merge_overrides(review: MatchReview) -> list[AttributeOverride]:
+    """The overrides the review's merge chose that are still in force: set with the merge's
+    reason (a later edit of the attribute replaces the reason) on an active golden record."""
+    if review.status != ReviewStatus.MERGED:
+        return []
+    rows = list(
+        AttributeOverride.objects.filter(
+            domain=review.domain, reason=MERGE_REASON.format(review.pk)
+        )
+        .select_related("set_by")
+        .order_by("golden_id", "attribute")
+    )
+    if not rows:
+        return []
+    active = set(
+        GOLDEN_MODELS[review.domain]
+        .objects.filter(pk__in={r.golden_id for r in rows}, record_status=GoldenStatus.ACTIVE)
+        .values_list("pk", flat=True)
+    )
+    spec = get_domain(review.domain)
+    kept = []
+    for row in rows:
+        if row.golden_id in active:
+            attribute = spec.attributes_by_name.get(row.attribute)
+            row.label = attribute.verbose_name if attribute else row.attribute
+            kept.append(row)
+    return kept
+
+
+def clear_merge_overrides(
+    review_id: int,
+    user: Any,
+    override_ids: Iterable[int] | None = None,
+    note: str = "",
+    channel: str = Channel.UI,
+) -> StewardDecision:
+    """Clear the overrides a review's merge chose (``override_ids``: those of them; None: all),
+    each through ``clear_override`` (the ownership rules decide the attribute again), with one
+    audit row on the review. The review row is locked first: of two stewards clearing, the
+    second finds nothing left and gets ``nothing_to_clear``."""
+    with transaction.atomic():
+        review = MatchReview.objects.select_for_update().filter(pk=review_id).first()
+        if review is None:
+            raise StewardshipError("review_not_found", f"No match review {review_id}.")
+        rows = merge_overrides(review)
+        if override_ids is not None:
+            wanted = set(override_ids)
+            rows = [r for r in rows if r.pk in wanted]
+        if not rows:
+            raise StewardshipError(
+                "nothing_to_clear",
+                "Nothing was cleared: no override chosen in this merge is in force any more.",
+            )
+        cleared = [
+            {
+                "golden_id": str(r.golden_id),
+                "attribute": r.attribute,
+                "value": r.value,
+                "set_by": r.set_by.get_username() if r.set_by else "",
+            }
+            for r in rows
+        ]
+        model = GOLDEN_MODELS[review.domain]
+        golden = list(dict.fromkeys(r.golden_id for r in rows))
+        before = {
+            "overrides": cleared,
+            "golden": {
+                str(o.pk): {"version": o.version, "attributes": golden_attributes(o)}
+                for o in model.objects.filter(pk__in=golden)
+            },
+        }
+        for row in rows:
+            try:
+                clear_override(review.domain, row.golden_id, row.attribute, user, channel)
+            except ValueError as exc:  # the record stopped being active meanwhile
+                raise StewardshipError("golden_record_not_active", str(exc)) from exc
+        after = {
+            "cleared": cleared,
+            "golden": {
+                str(o.pk): {"version": o.version, "attributes": golden_attributes(o)}
+                for o in model.objects.filter(pk__in=golden)
+            },
+        }
+        ids = (golden[0], golden[1] if len(golden) > 1 else None)
+        return _audit(review, Action.CLEAR_OVERRIDE, user, before, after, note, False, ids, channel)

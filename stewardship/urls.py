@@ -12,6 +12,11 @@ urlpatterns = [
     path("steward/reviews/<int:review_id>/defer", views.defer, name="defer"),
     path("steward/reviews/<int:review_id>/assign", views.assign, name="assign"),
     path("steward/reviews/<int:review_id>/comment", views.comment, name="comment"),
+    path(
+        "steward/reviews/<int:review_id>/clear-overrides",
+        views.clear_overrides,
+        name="clear-overrides",
+    ),
     path("steward/records", record_views.record_search, name="records"),
     path(
         "steward/records/<str:domain>/<uuid:golden_id>",

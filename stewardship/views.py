@@ -178,8 +178,12 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     form = queue.QueueFilter(request.GET)
     query = form.query()
     previous, following = queue.neighbours(form, request.user, review)
+    merged = review.status == ReviewStatus.MERGED
+    unmerged = services.unmerge_of(review) if merged else None
     context = {
         **_side_context(request, review, query),
+        "unmerged": unmerged,
+        "merge_overrides": services.merge_overrides(review) if unmerged else [],
         "preview": preview.build(review),
         "explanation": review.explanation or {},
         "previous_url": _review_url(previous, query) if previous else "",
@@ -227,6 +231,33 @@ def decide(request: HttpRequest, review_id: int) -> HttpResponse:
         )
     messages.success(request, outcome)
     return redirect(_review_url(following, query) if following else _queue_url(query))
+
+
+@require_POST
+@steward_view(decide=True)
+def clear_overrides(request: HttpRequest, review_id: int) -> HttpResponse:
+    """Clear the overrides chosen in the review's merge (those ticked), after an unmerge."""
+    review = get_object_or_404(MatchReview, pk=review_id)
+    query = queue.QueueFilter(request.GET).query()
+    ids = [int(v) for v in request.POST.getlist("override") if v.isdigit() and len(v) < 19]
+    if not ids:
+        messages.warning(request, "Tick the overrides to clear, then Clear.")
+        return redirect(_review_url(review.pk, query))
+    try:
+        audit = services.clear_merge_overrides(
+            review.pk, request.user, ids, request.POST.get("note", "").strip()
+        )
+    except services.StewardshipError as exc:
+        messages.warning(request, exc.message)
+        return redirect(_review_url(review.pk, query))
+    cleared = audit.after["cleared"]
+    messages.success(
+        request,
+        f"Cleared {len(cleared)} override{'s' if len(cleared) != 1 else ''} chosen in the merge "
+        f"({', '.join(c['attribute'] for c in cleared)}): the ownership rules decide "
+        f"{'them' if len(cleared) != 1 else 'it'} again.",
+    )
+    return redirect(_review_url(review.pk, query))
 
 
 def _side(request: HttpRequest, review_id: int) -> HttpResponse:
