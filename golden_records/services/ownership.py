@@ -258,6 +258,8 @@ def _hierarchies(
     result: dict[str, dict[uuid.UUID, uuid.UUID | None]] = {}
     for ref in self_references(spec):
         proposed = {survived[ref.name][0] for survived in survived_of.values()}
+        if not any(proposed):
+            continue  # no parent proposed: no cycle can close (most batches: no query)
         start = {*survived_of, *(v for v in proposed if v)} - set(new_ids)
         parents = parent_map(spec.name, ref.name, start)
         parents.update(dict.fromkeys(new_ids))
